@@ -1,0 +1,17 @@
+//! rulec's runtime: what generated matchers and the binaries that link them need.
+//!
+//! It holds no YAML, no parser and no code generator: a binary that embeds a
+//! rule set pulls in this crate and `serde_json`, nothing else.
+
+pub mod error;
+pub mod node;
+pub mod ops;
+pub mod rule;
+pub mod text;
+pub mod transform;
+pub mod val;
+
+pub use error::RuleError;
+pub use node::{Kind, Node, Number};
+pub use rule::{CompiledRule, Detection, RuleMeta, Severity};
+pub use val::{PyType, Val};

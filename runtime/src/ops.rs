@@ -1,0 +1,260 @@
+//! Condition semantics shared by generated matchers and the reference interpreter.
+//!
+//! Every function answers one condition for one resolved field, following
+//! Panther's rules: a missing or null field makes positive comparisons false
+//! (their inverses are written as `!positive` by the caller), strings compare
+//! only with strings, and numbers follow Python (`True` is the integer 1,
+//! `"403"` is not a number).
+
+use std::cmp::Ordering;
+
+use crate::node::{Kind, Node, Number};
+use crate::val::{PyType, Val};
+
+/// A constant from a rule, for the generic (interpreted) entry points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Lit<'s> {
+    /// `null`.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string.
+    Str(&'s str),
+}
+
+/// Python `==` against a string constant.
+#[inline]
+pub fn eq_str<'a, N: Node<'a>>(value: &Val<'a, N>, expected: &str) -> bool {
+    value.as_str() == Some(expected)
+}
+
+/// Python `==` against an integer constant (`True == 1`, `1.0 == 1`).
+#[inline]
+pub fn eq_int<'a, N: Node<'a>>(value: &Val<'a, N>, expected: i64) -> bool {
+    value.py_number().and_then(|n| n.py_cmp(Number::Int(expected))) == Some(Ordering::Equal)
+}
+
+/// Python `==` against a float constant.
+#[inline]
+pub fn eq_float<'a, N: Node<'a>>(value: &Val<'a, N>, expected: f64) -> bool {
+    value.py_number().and_then(|n| n.py_cmp(Number::Float(expected))) == Some(Ordering::Equal)
+}
+
+/// Python `==` against a boolean constant (`1 == True`).
+#[inline]
+pub fn eq_bool<'a, N: Node<'a>>(value: &Val<'a, N>, expected: bool) -> bool {
+    eq_int(value, i64::from(expected))
+}
+
+/// Python `==` against any constant.
+pub fn eq_lit<'a, N: Node<'a>>(value: &Val<'a, N>, expected: &Lit<'_>) -> bool {
+    match *expected {
+        Lit::Null => value.is_none(),
+        Lit::Bool(b) => eq_bool(value, b),
+        Lit::Int(i) => eq_int(value, i),
+        Lit::Float(f) => eq_float(value, f),
+        Lit::Str(s) => eq_str(value, s),
+    }
+}
+
+/// Membership in a set of string constants.
+#[inline]
+pub fn in_strs<'a, N: Node<'a>>(value: &Val<'a, N>, set: &[&str]) -> bool {
+    value.as_str().is_some_and(|s| set.contains(&s))
+}
+
+/// Membership in a list of constants of any type.
+pub fn in_lits<'a, N: Node<'a>>(value: &Val<'a, N>, set: &[Lit<'_>]) -> bool {
+    set.iter().any(|lit| eq_lit(value, lit))
+}
+
+/// `str.startswith`: false unless the value is a string.
+#[inline]
+pub fn starts_with<'a, N: Node<'a>>(value: &Val<'a, N>, prefix: &str) -> bool {
+    value.as_str().is_some_and(|s| s.starts_with(prefix))
+}
+
+/// `str.startswith` with any of several prefixes.
+#[inline]
+pub fn starts_with_any<'a, N: Node<'a>>(value: &Val<'a, N>, prefixes: &[&str]) -> bool {
+    value.as_str().is_some_and(|s| prefixes.iter().any(|p| s.starts_with(p)))
+}
+
+/// `str.endswith`: false unless the value is a string.
+#[inline]
+pub fn ends_with<'a, N: Node<'a>>(value: &Val<'a, N>, suffix: &str) -> bool {
+    value.as_str().is_some_and(|s| s.ends_with(suffix))
+}
+
+/// Python `needle in value`: a substring of a string, or an element of a list.
+pub fn contains<'a, N: Node<'a>>(value: &Val<'a, N>, needle: &str) -> bool {
+    if let Some(s) = value.as_str() {
+        return s.contains(needle);
+    }
+    match value {
+        Val::Node(node) if node.kind() == Kind::Array => {
+            node.elements().any(|item| item.as_str() == Some(needle))
+        }
+        Val::List(items) => items.iter().any(|item| item.as_str() == Some(needle)),
+        _ => false,
+    }
+}
+
+/// Lower-cases like Python's `str.lower()`.
+pub fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(char::is_uppercase) {
+        std::borrow::Cow::Owned(s.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// Case-insensitive equality; `expected` must already be lower-case.
+pub fn ieq_str<'a, N: Node<'a>>(value: &Val<'a, N>, expected_lower: &str) -> bool {
+    value.as_str().is_some_and(|s| lower(s) == expected_lower)
+}
+
+/// Case-insensitive prefix test; `prefix` must already be lower-case.
+pub fn istarts_with<'a, N: Node<'a>>(value: &Val<'a, N>, prefix_lower: &str) -> bool {
+    value.as_str().is_some_and(|s| lower(s).starts_with(prefix_lower))
+}
+
+/// Case-insensitive suffix test; `suffix` must already be lower-case.
+pub fn iends_with<'a, N: Node<'a>>(value: &Val<'a, N>, suffix_lower: &str) -> bool {
+    value.as_str().is_some_and(|s| lower(s).ends_with(suffix_lower))
+}
+
+/// Case-insensitive substring test; `needle` must already be lower-case.
+pub fn icontains<'a, N: Node<'a>>(value: &Val<'a, N>, needle_lower: &str) -> bool {
+    value.as_str().is_some_and(|s| lower(s).contains(needle_lower))
+}
+
+/// Numeric comparison, Python style; false when the value is not a number or bool.
+#[inline]
+pub fn cmp_num<'a, N: Node<'a>>(value: &Val<'a, N>, bound: Number) -> Option<Ordering> {
+    value.py_number()?.py_cmp(bound)
+}
+
+/// `value > bound`.
+#[inline]
+pub fn gt<'a, N: Node<'a>>(value: &Val<'a, N>, bound: Number) -> bool {
+    cmp_num(value, bound) == Some(Ordering::Greater)
+}
+
+/// `value >= bound`.
+#[inline]
+pub fn ge<'a, N: Node<'a>>(value: &Val<'a, N>, bound: Number) -> bool {
+    matches!(cmp_num(value, bound), Some(Ordering::Greater | Ordering::Equal))
+}
+
+/// `value < bound`.
+#[inline]
+pub fn lt<'a, N: Node<'a>>(value: &Val<'a, N>, bound: Number) -> bool {
+    cmp_num(value, bound) == Some(Ordering::Less)
+}
+
+/// `value <= bound`.
+#[inline]
+pub fn le<'a, N: Node<'a>>(value: &Val<'a, N>, bound: Number) -> bool {
+    matches!(cmp_num(value, bound), Some(Ordering::Less | Ordering::Equal))
+}
+
+/// `Exists`: the key is present (its value may be null).
+#[inline]
+pub fn exists<'a, N: Node<'a>>(value: &Val<'a, N>) -> bool {
+    !matches!(value, Val::Missing)
+}
+
+/// `IsNull`: the key is missing or its value is null.
+#[inline]
+pub fn is_null<'a, N: Node<'a>>(value: &Val<'a, N>) -> bool {
+    value.is_none()
+}
+
+/// `IsNullOrEmpty`: null, missing, `""`, `[]` or `{}`.
+pub fn is_null_or_empty<'a, N: Node<'a>>(value: &Val<'a, N>) -> bool {
+    match value.py_type() {
+        PyType::None => true,
+        PyType::Str | PyType::List | PyType::Dict => !value.truthy(),
+        _ => false,
+    }
+}
+
+/// `IsInteger` (ours): Python's `isinstance(value, int)`, so booleans count.
+#[inline]
+pub fn is_py_int<'a, N: Node<'a>>(value: &Val<'a, N>) -> bool {
+    matches!(value.py_type(), PyType::Int | PyType::Bool)
+}
+
+/// `IsNumber` (ours): an int, a float or a bool.
+#[inline]
+pub fn is_py_number<'a, N: Node<'a>>(value: &Val<'a, N>) -> bool {
+    matches!(value.py_type(), PyType::Int | PyType::Float | PyType::Bool)
+}
+
+/// Whether the value has exactly this Python type.
+#[inline]
+pub fn has_type<'a, N: Node<'a>>(value: &Val<'a, N>, ty: PyType) -> bool {
+    value.py_type() == ty
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn val(v: &Value) -> Val<'_, &Value> {
+        Val::Node(v)
+    }
+
+    #[test]
+    fn integers_follow_python() {
+        let t = json!(true);
+        let code = json!(403);
+        let text = json!("403");
+        let float = json!(403.0);
+        assert!(eq_int(&val(&t), 1));
+        assert!(ge(&val(&code), Number::Int(400)));
+        assert!(!ge(&val(&text), Number::Int(400)));
+        assert!(eq_int(&val(&float), 403));
+        assert!(is_py_int(&val(&t)));
+        assert!(!is_py_int(&val(&float)));
+        assert!(!is_py_int(&val(&text)));
+    }
+
+    #[test]
+    fn missing_and_null_fail_positive_conditions() {
+        let null = json!(null);
+        for v in [Val::<&Value>::Missing, val(&null)] {
+            assert!(!eq_str(&v, "x"));
+            assert!(!starts_with(&v, ""));
+            assert!(!contains(&v, ""));
+            assert!(!gt(&v, Number::Int(-1)));
+            assert!(is_null(&v));
+            assert!(is_null_or_empty(&v));
+        }
+        assert!(!exists(&Val::<&Value>::Missing));
+        assert!(exists(&val(&null)));
+    }
+
+    #[test]
+    fn contains_reads_strings_and_lists() {
+        let list = json!(["a", "b"]);
+        let text = json!("xaby");
+        assert!(contains(&val(&list), "b"));
+        assert!(!contains(&val(&list), "ab"));
+        assert!(contains(&val(&text), "ab"));
+    }
+
+    #[test]
+    fn case_insensitive_forms_lower_the_event_value() {
+        let v = json!("Kube-System");
+        assert!(ieq_str(&val(&v), "kube-system"));
+        assert!(istarts_with(&val(&v), "kube-"));
+        assert!(!eq_str(&val(&v), "kube-system"));
+    }
+}

@@ -1,0 +1,208 @@
+//! A compiled rule as other programs see it: metadata, matcher and outputs.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::error::RuleError;
+
+/// Panther's severities, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Severity {
+    /// `Info`.
+    Info,
+    /// `Low`.
+    Low,
+    /// `Medium`.
+    Medium,
+    /// `High`.
+    High,
+    /// `Critical`.
+    Critical,
+}
+
+impl Severity {
+    /// Every severity, lowest first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// The name as Panther writes it (`Medium`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "Info",
+            Severity::Low => "Low",
+            Severity::Medium => "Medium",
+            Severity::High => "High",
+            Severity::Critical => "Critical",
+        }
+    }
+
+    /// Parses Panther's spelling (`Medium`); also accepts upper case (`MEDIUM`).
+    pub fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text || s.as_str().eq_ignore_ascii_case(text) && text.chars().all(|c| c.is_ascii_uppercase()))
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything a rule file says about a rule, besides its logic.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleMeta {
+    /// `RuleID`.
+    pub id: &'static str,
+    /// `DisplayName`.
+    pub display_name: Option<&'static str>,
+    /// `Enabled`.
+    pub enabled: bool,
+    /// `Status` (free text).
+    pub status: Option<&'static str>,
+    /// `Severity`: the base severity.
+    pub severity: Severity,
+    /// `LogTypes`.
+    pub log_types: &'static [&'static str],
+    /// `Tags`.
+    pub tags: &'static [&'static str],
+    /// `Reports`: framework to entries, in file order.
+    pub reports: &'static [(&'static str, &'static [&'static str])],
+    /// `Description`.
+    pub description: Option<&'static str>,
+    /// `Runbook`.
+    pub runbook: Option<&'static str>,
+    /// `Reference`.
+    pub reference: Option<&'static str>,
+    /// `DedupPeriodMinutes`, after Panther's floor of 5.
+    pub dedup_period_minutes: u32,
+    /// `Threshold`.
+    pub threshold: u32,
+    /// `SummaryAttributes`.
+    pub summary_attributes: &'static [&'static str],
+    /// `CreateAlert`.
+    pub create_alert: bool,
+    /// The rule file, relative to the rules crate.
+    pub source_file: &'static str,
+}
+
+impl RuleMeta {
+    /// Whether the rule reads events of this log type.
+    pub fn handles(&self, log_type: &str) -> bool {
+        self.log_types.contains(&log_type)
+    }
+}
+
+/// A rule compiled into the binary, callable on `serde_json::Value` events.
+///
+/// Generated code also exposes generic functions per rule module (over any
+/// [`crate::Node`]); this struct is the object-safe handle a rule set lists.
+#[derive(Debug, Clone, Copy)]
+pub struct CompiledRule {
+    /// Metadata.
+    pub meta: &'static RuleMeta,
+    /// The matcher, for an event of the given log type.
+    pub matches: fn(&str, &serde_json::Value) -> Result<bool, RuleError>,
+    /// The alert title.
+    pub title: fn(&str, &serde_json::Value) -> Result<String, RuleError>,
+    /// The dedup string the rule defines (before Panther's defaults).
+    pub dedup: fn(&str, &serde_json::Value) -> Result<String, RuleError>,
+    /// The severity for this event.
+    pub severity: fn(&str, &serde_json::Value) -> Result<Severity, RuleError>,
+    /// The alert context, keys in the rule's order.
+    pub alert_context: fn(&str, &serde_json::Value) -> Result<serde_json::Map<String, serde_json::Value>, RuleError>,
+}
+
+/// The outputs of one matching event, after Panther's production defaults.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Detection {
+    /// The title (the RuleID when the title raised).
+    pub title: String,
+    /// The dedup string.
+    pub dedup: String,
+    /// The severity.
+    pub severity: Severity,
+    /// The alert context (`{"_error": ...}` when it raised).
+    pub alert_context: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Longest title or dedup string Panther keeps.
+pub const MAX_OUTPUT_LEN: usize = 1000;
+const TRUNCATED_PREFIX_LEN: usize = 985;
+const TRUNCATION_MARK: &str = "... (truncated)";
+
+/// Cuts a title or dedup string longer than 1000 characters to 985 plus
+/// `... (truncated)`, as Panther does.
+pub fn truncate_output(text: String) -> String {
+    if text.chars().count() <= MAX_OUTPUT_LEN {
+        return text;
+    }
+    let mut cut: String = text.chars().take(TRUNCATED_PREFIX_LEN).collect();
+    cut.push_str(TRUNCATION_MARK);
+    cut
+}
+
+impl CompiledRule {
+    /// Whether the rule matches; an error counts as no match.
+    pub fn matches_event(&self, log_type: &str, event: &serde_json::Value) -> bool {
+        (self.matches)(log_type, event).unwrap_or(false)
+    }
+
+    /// The outputs Panther would attach to an alert for a matching event:
+    /// the RuleID when the title raises, the title (or
+    /// `defaultDedupString:<RuleID>`) when the dedup raises or is empty,
+    /// `{"_error": ...}` when the alert context raises, the base severity when
+    /// the severity raises.
+    pub fn detect(&self, log_type: &str, event: &serde_json::Value) -> Detection {
+        let title = truncate_output((self.title)(log_type, event).unwrap_or_else(|_| self.meta.id.to_owned()));
+        let dedup = match (self.dedup)(log_type, event) {
+            Ok(dedup) if !dedup.is_empty() => truncate_output(dedup),
+            _ => default_dedup(self.meta.id, &title),
+        };
+        let severity = (self.severity)(log_type, event).unwrap_or(self.meta.severity);
+        let alert_context = (self.alert_context)(log_type, event).unwrap_or_else(|error| {
+            let mut map = serde_json::Map::new();
+            map.insert("_error".to_owned(), serde_json::Value::String(error.to_string()));
+            map
+        });
+        Detection { title, dedup, severity, alert_context }
+    }
+}
+
+/// Panther's default dedup string: the title when it is non-empty, else
+/// `defaultDedupString:<RuleID>`.
+pub fn default_dedup(rule_id: &str, title: &str) -> String {
+    if title.is_empty() {
+        format!("defaultDedupString:{rule_id}")
+    } else {
+        title.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_matches_panther() {
+        let long = "x".repeat(1001);
+        let cut = truncate_output(long);
+        assert_eq!(cut.chars().count(), 985 + TRUNCATION_MARK.len());
+        assert!(cut.ends_with("... (truncated)"));
+        assert_eq!(truncate_output("y".repeat(1000)).len(), 1000);
+    }
+
+    #[test]
+    fn severity_parses_panther_spellings() {
+        assert_eq!(Severity::parse("Medium"), Some(Severity::Medium));
+        assert_eq!(Severity::parse("MEDIUM"), Some(Severity::Medium));
+        assert_eq!(Severity::parse("medium"), None);
+    }
+}

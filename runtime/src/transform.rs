@@ -1,0 +1,210 @@
+//! Data-model transforms: the declarative replacements for Panther's Python `Method`s.
+
+use std::borrow::Cow;
+
+use crate::error::RuleError;
+use crate::node::{Kind, Node};
+use crate::text::py_str;
+use crate::val::Val;
+
+/// Follows `keys` from `node` the way Python's `deep_get` does on a Panther
+/// event: each key case-insensitively, `None` as soon as a step is not a dict.
+#[inline]
+pub fn get_ci<'a, N: Node<'a>>(node: N, keys: &[&str]) -> Val<'a, N> {
+    let mut current = node;
+    for key in keys {
+        match current.get_ci(key) {
+            Some(next) => current = next,
+            None => return Val::Missing,
+        }
+    }
+    Val::Node(current)
+}
+
+/// Follows `keys` from `node` exactly (a data model's `Path`, or `deep_get` on
+/// a plain decoded dict).
+#[inline]
+pub fn get_exact<'a, N: Node<'a>>(node: N, keys: &[&str]) -> Val<'a, N> {
+    let mut current = node;
+    for key in keys {
+        match current.get(key) {
+            Some(next) => current = next,
+            None => return Val::Missing,
+        }
+    }
+    Val::Node(current)
+}
+
+/// Follows `keys` below an already resolved value, case-insensitively (the
+/// dicts `udm()` returns ignore case).
+pub fn descend_ci<'a, N: Node<'a>>(value: Val<'a, N>, keys: &[&str]) -> Val<'a, N> {
+    match value {
+        Val::Node(node) => get_ci(node, keys),
+        other if keys.is_empty() => other,
+        _ => Val::Missing,
+    }
+}
+
+/// Python's `dict.get(key)` on a decoded document: `None` for `None`, an
+/// `AttributeError` for anything else that is not a dict.
+pub fn dict_get<'a, N: Node<'a>>(value: &Val<'a, N>, key: &str) -> Result<Val<'a, N>, RuleError> {
+    match value {
+        Val::Missing => Ok(Val::Missing),
+        Val::Node(node) => match node.kind() {
+            Kind::Object => Ok(Val::from_node(node.get(key))),
+            Kind::Null => Ok(Val::Missing),
+            _ => Err(RuleError::new(format!(
+                "AttributeError: decoded value has no attribute 'get' (reading '{key}')"
+            ))),
+        },
+        _ => Err(RuleError::new(format!(
+            "AttributeError: computed value has no attribute 'get' (reading '{key}')"
+        ))),
+    }
+}
+
+/// `str(value)` with `None` read as `""` (Python's `str(deep_get(..., default=""))`).
+pub fn text_or_empty<'a, N: Node<'a>>(value: &Val<'a, N>) -> Cow<'a, str> {
+    match value {
+        Val::Missing => Cow::Borrowed(""),
+        Val::Node(node) => match node.as_str() {
+            Some(text) => Cow::Borrowed(text),
+            None if node.kind() == Kind::Null => Cow::Borrowed(""),
+            None => Cow::Owned(py_str(value).into_owned()),
+        },
+        Val::Str(text) => text.clone(),
+        Val::List(_) => Cow::Owned(py_str(value).into_owned()),
+    }
+}
+
+/// Part `index` of `text` split on `separator`, or missing (Python's `IndexError`).
+pub fn split_part<'a, N: Node<'a>>(text: &Cow<'a, str>, separator: &str, index: usize) -> Val<'a, N> {
+    let part = match text {
+        Cow::Borrowed(text) => text.split(separator).nth(index).map(Cow::Borrowed),
+        Cow::Owned(text) => text.split(separator).nth(index).map(|p| Cow::Owned(p.to_owned())),
+    };
+    part.map_or(Val::Missing, Val::Str)
+}
+
+/// The text after the last `separator`, or the whole text (Python's
+/// `text.rsplit(separator, 1)[-1]`).
+pub fn after_last<'a, N: Node<'a>>(text: &Cow<'a, str>, separator: &str) -> Val<'a, N> {
+    Val::Str(match text {
+        Cow::Borrowed(text) => Cow::Borrowed(text.rsplit_once(separator).map_or(*text, |(_, tail)| tail)),
+        Cow::Owned(text) => Cow::Owned(text.rsplit_once(separator).map_or(text.as_str(), |(_, tail)| tail).to_owned()),
+    })
+}
+
+/// `[value]` when the value is truthy, else `[]`.
+pub fn list_of_truthy<'a, N: Node<'a>>(value: Val<'a, N>) -> Val<'a, N> {
+    if value.truthy() {
+        Val::List(vec![value])
+    } else {
+        Val::List(Vec::new())
+    }
+}
+
+/// Decodes a JSON document embedded in a string field, the way the AKS data
+/// model's Python does: `None` for a falsy field, a non-string, text that is
+/// not JSON, or a document that is itself falsy.
+///
+/// Python's `json.loads` accepts the tokens `NaN`, `Infinity` and
+/// `-Infinity`; they decode here as `null`.
+pub fn decode_json<'a, N: Node<'a>>(value: &Val<'a, N>) -> Option<serde_json::Value> {
+    let text = value.as_str()?;
+    if text.is_empty() {
+        return None;
+    }
+    let decoded = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(decoded) => decoded,
+        Err(_) => serde_json::from_str(&replace_non_finite_tokens(text)?).ok()?,
+    };
+    Val::<&serde_json::Value>::Node(&decoded).truthy().then_some(decoded)
+}
+
+/// Rewrites `NaN`, `Infinity` and `-Infinity` outside strings as `null`;
+/// `None` when the text has none of them.
+fn replace_non_finite_tokens(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut replaced = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else {
+            let token = ["-Infinity", "Infinity", "NaN"].into_iter().find(|t| rest.starts_with(t));
+            if let Some(token) = token {
+                out.push_str("null");
+                rest = &rest[token.len()..];
+                replaced = true;
+                continue;
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    replaced.then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    type V<'a> = Val<'a, &'a Value>;
+
+    #[test]
+    fn decode_json_follows_the_aks_model() {
+        let cases = [
+            (json!("{\"verb\":\"get\"}"), Some(json!({"verb": "get"}))),
+            (json!(""), None),
+            (json!("null"), None),
+            (json!("{}"), None),
+            (json!("not json"), None),
+            (json!(5), None),
+            (json!("[1]"), Some(json!([1]))),
+            (json!("{\"a\": NaN, \"s\": \"NaN\"}"), Some(json!({"a": null, "s": "NaN"}))),
+            (json!("{\"a\":1,\"a\":2}"), Some(json!({"a": 2}))),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(decode_json(&V::Node(&input)), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn dict_get_raises_on_truthy_non_dicts() {
+        let list = json!([1]);
+        assert!(dict_get(&V::Node(&list), "verb").is_err());
+        assert!(matches!(dict_get(&V::Missing, "verb"), Ok(Val::Missing)));
+    }
+
+    #[test]
+    fn split_and_after_last() {
+        let text: Cow<'_, str> = Cow::Borrowed("core/v1/namespaces/prod/secrets/x");
+        assert_eq!(split_part::<&Value>(&text, "/", 3).as_str(), Some("prod"));
+        assert!(matches!(split_part::<&Value>(&text, "/", 6), Val::Missing));
+        let method: Cow<'_, str> = Cow::Borrowed("io.k8s.core.v1.secrets.get");
+        assert_eq!(after_last::<&Value>(&method, ".").as_str(), Some("get"));
+        let plain: Cow<'_, str> = Cow::Borrowed("get");
+        assert_eq!(after_last::<&Value>(&plain, ".").as_str(), Some("get"));
+    }
+
+    #[test]
+    fn text_or_empty_is_python_str_with_empty_default() {
+        let n = json!(12);
+        let null = json!(null);
+        assert_eq!(text_or_empty(&V::Node(&n)), "12");
+        assert_eq!(text_or_empty(&V::Node(&null)), "");
+        assert_eq!(text_or_empty(&V::Missing), "");
+    }
+}

@@ -1,0 +1,161 @@
+//! The value a field reference resolves to, and Python's view of it.
+//!
+//! A field is either absent, a node of the event, a string a data-model
+//! transform computed (a split part, a prefixed path), or a list a transform
+//! built. Conditions and outputs read fields only through [`Val`].
+
+use std::borrow::Cow;
+
+use crate::node::{Kind, Node, Number};
+
+/// A resolved field.
+#[derive(Debug, Clone)]
+pub enum Val<'a, N> {
+    /// The key does not exist (Python: `None`).
+    Missing,
+    /// A node of the event (or of a decoded embedded document).
+    Node(N),
+    /// A string computed by a data-model transform.
+    Str(Cow<'a, str>),
+    /// A list computed by a data-model transform.
+    List(Vec<Val<'a, N>>),
+}
+
+/// The type of a resolved field, as Python's `type()` would see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PyType {
+    /// `None`: the key is missing or JSON `null`.
+    None,
+    /// `bool`.
+    Bool,
+    /// `int`.
+    Int,
+    /// `float`.
+    Float,
+    /// `str`.
+    Str,
+    /// `list`.
+    List,
+    /// `dict`.
+    Dict,
+}
+
+impl<'a, N: Node<'a>> Val<'a, N> {
+    /// Wraps an optional node: `None` becomes [`Val::Missing`].
+    #[inline]
+    pub fn from_node(node: Option<N>) -> Self {
+        node.map_or(Val::Missing, Val::Node)
+    }
+
+    /// The Python type of the value.
+    pub fn py_type(&self) -> PyType {
+        match self {
+            Val::Missing => PyType::None,
+            Val::Str(_) => PyType::Str,
+            Val::List(_) => PyType::List,
+            Val::Node(node) => match node.kind() {
+                Kind::Null => PyType::None,
+                Kind::Bool => PyType::Bool,
+                Kind::Number => match node.as_number() {
+                    Some(Number::Float(_)) => PyType::Float,
+                    _ => PyType::Int,
+                },
+                Kind::String => PyType::Str,
+                Kind::Array => PyType::List,
+                Kind::Object => PyType::Dict,
+            },
+        }
+    }
+
+    /// The node, when the value is one.
+    #[inline]
+    pub fn node(&self) -> Option<N> {
+        match self {
+            Val::Node(node) => Some(*node),
+            _ => None,
+        }
+    }
+
+    /// The string, when the value is a string.
+    #[inline]
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Val::Node(node) => node.as_str(),
+            Val::Str(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// Python's truthiness: `None`, `False`, `0`, `0.0`, `""`, `[]` and `{}` are false.
+    pub fn truthy(&self) -> bool {
+        match self {
+            Val::Missing => false,
+            Val::Str(text) => !text.is_empty(),
+            Val::List(items) => !items.is_empty(),
+            Val::Node(node) => match node.kind() {
+                Kind::Null => false,
+                Kind::Bool => node.as_bool().unwrap_or(false),
+                Kind::Number => match node.as_number() {
+                    Some(Number::Int(i)) => i != 0,
+                    Some(Number::UInt(u)) => u != 0,
+                    Some(Number::Float(f)) => f != 0.0,
+                    None => false,
+                },
+                Kind::String => node.as_str().is_some_and(|s| !s.is_empty()),
+                Kind::Array | Kind::Object => !node.is_empty(),
+            },
+        }
+    }
+
+    /// The number Python would compare: ints, floats, and bools as 0 or 1.
+    pub fn py_number(&self) -> Option<Number> {
+        let node = self.node()?;
+        match node.kind() {
+            Kind::Number => node.as_number(),
+            Kind::Bool => node.as_bool().map(|b| Number::Int(i64::from(b))),
+            _ => None,
+        }
+    }
+
+    /// Whether the value is `None` (missing or JSON null).
+    #[inline]
+    pub fn is_none(&self) -> bool {
+        self.py_type() == PyType::None
+    }
+
+    /// Member `key` of a dict value, looked up case-insensitively like the
+    /// dicts Panther's `udm()` returns.
+    pub fn member_ci(&self, key: &str) -> Self {
+        match self {
+            Val::Node(node) => Val::from_node(node.get_ci(key)),
+            _ => Val::Missing,
+        }
+    }
+
+    /// Member `key` of a dict value, compared exactly.
+    pub fn member(&self, key: &str) -> Self {
+        match self {
+            Val::Node(node) => Val::from_node(node.get(key)),
+            _ => Val::Missing,
+        }
+    }
+
+    /// Element `index` of a list value.
+    pub fn element(&self, index: usize) -> Self {
+        match self {
+            Val::Node(node) => Val::from_node(node.index(index)),
+            Val::List(items) => items.get(index).cloned().unwrap_or(Val::Missing),
+            _ => Val::Missing,
+        }
+    }
+
+    /// An owned JSON copy, for alert output: missing and null both give `null`.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Val::Missing => serde_json::Value::Null,
+            Val::Node(node) => node.to_json(),
+            Val::Str(text) => serde_json::Value::String(text.to_string()),
+            Val::List(items) => serde_json::Value::Array(items.iter().map(Val::to_json).collect()),
+        }
+    }
+}
