@@ -13,7 +13,9 @@ pub struct RuleError {
 impl RuleError {
     /// Creates an error with a message in Python's style (`TypeError: ...`).
     pub fn new(message: impl Into<Cow<'static, str>>) -> Self {
-        RuleError { message: message.into() }
+        RuleError {
+            message: message.into(),
+        }
     }
 
     /// The message.

@@ -199,15 +199,27 @@ mod tests {
     #[test]
     fn get_ci_prefers_exact_then_first_in_document_order() {
         let event = json!({"Code": 1, "CODE": 2, "code": 3});
-        assert_eq!((&event).get_ci("code").and_then(Node::as_number), Some(Number::Int(3)));
-        assert_eq!((&event).get_ci("cOdE").and_then(Node::as_number), Some(Number::Int(1)));
+        assert_eq!(
+            (&event).get_ci("code").and_then(Node::as_number),
+            Some(Number::Int(3))
+        );
+        assert_eq!(
+            (&event).get_ci("cOdE").and_then(Node::as_number),
+            Some(Number::Int(1))
+        );
         assert!((&event).get_ci("codes").is_none());
     }
 
     #[test]
     fn numbers_compare_like_python() {
-        assert_eq!(Number::Int(3).py_cmp(Number::Float(3.0)), Some(Ordering::Equal));
-        assert_eq!(Number::UInt(u64::MAX).py_cmp(Number::Int(-1)), Some(Ordering::Greater));
+        assert_eq!(
+            Number::Int(3).py_cmp(Number::Float(3.0)),
+            Some(Ordering::Equal)
+        );
+        assert_eq!(
+            Number::UInt(u64::MAX).py_cmp(Number::Int(-1)),
+            Some(Ordering::Greater)
+        );
         assert_eq!(Number::Float(f64::NAN).py_cmp(Number::Int(1)), None);
     }
 }

@@ -35,13 +35,19 @@ pub fn eq_str<'a, N: Node<'a>>(value: &Val<'a, N>, expected: &str) -> bool {
 /// Python `==` against an integer constant (`True == 1`, `1.0 == 1`).
 #[inline]
 pub fn eq_int<'a, N: Node<'a>>(value: &Val<'a, N>, expected: i64) -> bool {
-    value.py_number().and_then(|n| n.py_cmp(Number::Int(expected))) == Some(Ordering::Equal)
+    value
+        .py_number()
+        .and_then(|n| n.py_cmp(Number::Int(expected)))
+        == Some(Ordering::Equal)
 }
 
 /// Python `==` against a float constant.
 #[inline]
 pub fn eq_float<'a, N: Node<'a>>(value: &Val<'a, N>, expected: f64) -> bool {
-    value.py_number().and_then(|n| n.py_cmp(Number::Float(expected))) == Some(Ordering::Equal)
+    value
+        .py_number()
+        .and_then(|n| n.py_cmp(Number::Float(expected)))
+        == Some(Ordering::Equal)
 }
 
 /// Python `==` against a boolean constant (`1 == True`).
@@ -81,7 +87,9 @@ pub fn starts_with<'a, N: Node<'a>>(value: &Val<'a, N>, prefix: &str) -> bool {
 /// `str.startswith` with any of several prefixes.
 #[inline]
 pub fn starts_with_any<'a, N: Node<'a>>(value: &Val<'a, N>, prefixes: &[&str]) -> bool {
-    value.as_str().is_some_and(|s| prefixes.iter().any(|p| s.starts_with(p)))
+    value
+        .as_str()
+        .is_some_and(|s| prefixes.iter().any(|p| s.starts_with(p)))
 }
 
 /// `str.endswith`: false unless the value is a string.
@@ -120,17 +128,23 @@ pub fn ieq_str<'a, N: Node<'a>>(value: &Val<'a, N>, expected_lower: &str) -> boo
 
 /// Case-insensitive prefix test; `prefix` must already be lower-case.
 pub fn istarts_with<'a, N: Node<'a>>(value: &Val<'a, N>, prefix_lower: &str) -> bool {
-    value.as_str().is_some_and(|s| lower(s).starts_with(prefix_lower))
+    value
+        .as_str()
+        .is_some_and(|s| lower(s).starts_with(prefix_lower))
 }
 
 /// Case-insensitive suffix test; `suffix` must already be lower-case.
 pub fn iends_with<'a, N: Node<'a>>(value: &Val<'a, N>, suffix_lower: &str) -> bool {
-    value.as_str().is_some_and(|s| lower(s).ends_with(suffix_lower))
+    value
+        .as_str()
+        .is_some_and(|s| lower(s).ends_with(suffix_lower))
 }
 
 /// Case-insensitive substring test; `needle` must already be lower-case.
 pub fn icontains<'a, N: Node<'a>>(value: &Val<'a, N>, needle_lower: &str) -> bool {
-    value.as_str().is_some_and(|s| lower(s).contains(needle_lower))
+    value
+        .as_str()
+        .is_some_and(|s| lower(s).contains(needle_lower))
 }
 
 /// Numeric comparison, Python style; false when the value is not a number or bool.
@@ -148,7 +162,10 @@ pub fn gt<'a, N: Node<'a>>(value: &Val<'a, N>, bound: Number) -> bool {
 /// `value >= bound`.
 #[inline]
 pub fn ge<'a, N: Node<'a>>(value: &Val<'a, N>, bound: Number) -> bool {
-    matches!(cmp_num(value, bound), Some(Ordering::Greater | Ordering::Equal))
+    matches!(
+        cmp_num(value, bound),
+        Some(Ordering::Greater | Ordering::Equal)
+    )
 }
 
 /// `value < bound`.
@@ -160,7 +177,10 @@ pub fn lt<'a, N: Node<'a>>(value: &Val<'a, N>, bound: Number) -> bool {
 /// `value <= bound`.
 #[inline]
 pub fn le<'a, N: Node<'a>>(value: &Val<'a, N>, bound: Number) -> bool {
-    matches!(cmp_num(value, bound), Some(Ordering::Less | Ordering::Equal))
+    matches!(
+        cmp_num(value, bound),
+        Some(Ordering::Less | Ordering::Equal)
+    )
 }
 
 /// `Exists`: the key is present (its value may be null).

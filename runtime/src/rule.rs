@@ -44,9 +44,11 @@ impl Severity {
 
     /// Parses Panther's spelling (`Medium`); also accepts upper case (`MEDIUM`).
     pub fn parse(text: &str) -> Option<Severity> {
-        Severity::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text || s.as_str().eq_ignore_ascii_case(text) && text.chars().all(|c| c.is_ascii_uppercase()))
+        Severity::ALL.into_iter().find(|s| {
+            s.as_str() == text
+                || s.as_str().eq_ignore_ascii_case(text)
+                    && text.chars().all(|c| c.is_ascii_uppercase())
+        })
     }
 }
 
@@ -117,7 +119,10 @@ pub struct CompiledRule {
     /// The severity for this event.
     pub severity: fn(&str, &serde_json::Value) -> Result<Severity, RuleError>,
     /// The alert context, keys in the rule's order.
-    pub alert_context: fn(&str, &serde_json::Value) -> Result<serde_json::Map<String, serde_json::Value>, RuleError>,
+    pub alert_context: fn(
+        &str,
+        &serde_json::Value,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, RuleError>,
 }
 
 /// The outputs of one matching event, after Panther's production defaults.
@@ -161,7 +166,9 @@ impl CompiledRule {
     /// `{"_error": ...}` when the alert context raises, the base severity when
     /// the severity raises.
     pub fn detect(&self, log_type: &str, event: &serde_json::Value) -> Detection {
-        let title = truncate_output((self.title)(log_type, event).unwrap_or_else(|_| self.meta.id.to_owned()));
+        let title = truncate_output(
+            (self.title)(log_type, event).unwrap_or_else(|_| self.meta.id.to_owned()),
+        );
         let dedup = match (self.dedup)(log_type, event) {
             Ok(dedup) if !dedup.is_empty() => truncate_output(dedup),
             _ => default_dedup(self.meta.id, &title),
@@ -169,10 +176,18 @@ impl CompiledRule {
         let severity = (self.severity)(log_type, event).unwrap_or(self.meta.severity);
         let alert_context = (self.alert_context)(log_type, event).unwrap_or_else(|error| {
             let mut map = serde_json::Map::new();
-            map.insert("_error".to_owned(), serde_json::Value::String(error.to_string()));
+            map.insert(
+                "_error".to_owned(),
+                serde_json::Value::String(error.to_string()),
+            );
             map
         });
-        Detection { title, dedup, severity, alert_context }
+        Detection {
+            title,
+            dedup,
+            severity,
+            alert_context,
+        }
     }
 }
 

@@ -38,11 +38,39 @@ pub fn py_str<'v, 'a, N: Node<'a>>(value: &'v Val<'a, N>) -> Cow<'v, str> {
     }
 }
 
+/// Appends `str(value)` (a template's `{field}`).
+pub fn push_str_of<'a, N: Node<'a>>(out: &mut String, value: &Val<'a, N>) {
+    out.push_str(&py_str(value));
+}
+
+/// Appends `str(value or fallback)` (a template's `{field or "fallback"}`).
+pub fn push_or<'a, N: Node<'a>>(out: &mut String, value: &Val<'a, N>, fallback: &str) {
+    if value.truthy() {
+        out.push_str(&py_str(value));
+    } else {
+        out.push_str(fallback);
+    }
+}
+
+/// Appends `str(value)`, or the fallback when the value is absent (a
+/// template's `{field default "fallback"}`, Python's `dict.get(key, fallback)`).
+pub fn push_default<'a, N: Node<'a>>(out: &mut String, value: &Val<'a, N>, fallback: &str) {
+    if matches!(value, Val::Missing) {
+        out.push_str(fallback);
+    } else {
+        out.push_str(&py_str(value));
+    }
+}
+
 /// Python's `repr()` of a JSON node, as printed inside containers.
 fn write_node_repr<'a, N: Node<'a>>(out: &mut String, node: N) {
     match node.kind() {
         Kind::Null => out.push_str("None"),
-        Kind::Bool => out.push_str(if node.as_bool().unwrap_or(false) { "True" } else { "False" }),
+        Kind::Bool => out.push_str(if node.as_bool().unwrap_or(false) {
+            "True"
+        } else {
+            "False"
+        }),
         Kind::Number => match node.as_number() {
             Some(Number::Int(i)) => {
                 let _ = write!(out, "{i}");
@@ -82,7 +110,11 @@ fn write_node_repr<'a, N: Node<'a>>(out: &mut String, node: N) {
 /// Python's `repr()` of a string: single quotes unless the text holds a single
 /// quote and no double quote.
 fn write_str_repr(out: &mut String, text: &str) {
-    let quote = if text.contains('\'') && !text.contains('"') { '"' } else { '\'' };
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     out.push(quote);
     for c in text.chars() {
         match c {
@@ -110,10 +142,18 @@ pub fn py_float_repr(f: f64) -> String {
         return "nan".to_owned();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "inf".to_owned() } else { "-inf".to_owned() };
+        return if f > 0.0 {
+            "inf".to_owned()
+        } else {
+            "-inf".to_owned()
+        };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".to_owned() } else { "0.0".to_owned() };
+        return if f.is_sign_negative() {
+            "-0.0".to_owned()
+        } else {
+            "0.0".to_owned()
+        };
     }
     // Rust's `{:e}` prints the shortest round-trip digits: "1.5e16", "-2e-5".
     let sci = format!("{f:e}");
@@ -149,7 +189,12 @@ pub fn py_float_repr(f: f64) -> String {
             out.push('.');
             out.push_str(&digits[1..]);
         }
-        let _ = write!(out, "e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs());
+        let _ = write!(
+            out,
+            "e{}{:02}",
+            if exponent < 0 { '-' } else { '+' },
+            exponent.abs()
+        );
     }
     out
 }
@@ -190,6 +235,9 @@ mod tests {
 
     #[test]
     fn containers_print_like_python_repr() {
-        assert_eq!(s(&json!({"a": [1, "b", null], "c'": true})), r#"{'a': [1, 'b', None], "c'": True}"#);
+        assert_eq!(
+            s(&json!({"a": [1, "b", null], "c'": true})),
+            r#"{'a': [1, 'b', None], "c'": True}"#
+        );
     }
 }

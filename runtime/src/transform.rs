@@ -21,6 +21,68 @@ pub fn get_ci<'a, N: Node<'a>>(node: N, keys: &[&str]) -> Val<'a, N> {
     Val::Node(current)
 }
 
+/// One step of a path: a key or a list index.
+#[derive(Debug, Clone, Copy)]
+pub enum Step<'k> {
+    /// An object member.
+    Key(&'k str),
+    /// An array element.
+    Index(usize),
+}
+
+/// Follows `steps` from `node`, keys case-insensitively (a rule's raw key
+/// lookup on Panther's event).
+#[inline]
+pub fn follow_ci<'a, N: Node<'a>>(node: N, steps: &[Step<'_>]) -> Val<'a, N> {
+    let mut current = node;
+    for step in steps {
+        let next = match *step {
+            Step::Key(key) => current.get_ci(key),
+            Step::Index(index) => current.index(index),
+        };
+        match next {
+            Some(next) => current = next,
+            None => return Val::Missing,
+        }
+    }
+    Val::Node(current)
+}
+
+/// Follows `steps` below an already resolved value, case-insensitively (the
+/// dicts `udm()` returns ignore case).
+#[inline]
+pub fn descend<'a, N: Node<'a>>(value: Val<'a, N>, steps: &[Step<'_>]) -> Val<'a, N> {
+    if steps.is_empty() {
+        return value;
+    }
+    match value {
+        Val::Node(node) => follow_ci(node, steps),
+        Val::List(items) => match steps[0] {
+            Step::Index(i) => items
+                .into_iter()
+                .nth(i)
+                .map_or(Val::Missing, |item| descend(item, &steps[1..])),
+            Step::Key(_) => Val::Missing,
+        },
+        _ => Val::Missing,
+    }
+}
+
+/// Panther's fallback for a name no data model maps: `p_udm.<name>`, then the
+/// key `<name>` on the event; a falsy result counts as absent.
+pub fn udm_fallback<'a, N: Node<'a>>(event: N, name: &str) -> Val<'a, N> {
+    let from_p_udm = get_ci(event, &["p_udm", name]);
+    if from_p_udm.truthy() {
+        return from_p_udm;
+    }
+    let raw = get_ci(event, &[name]);
+    if raw.truthy() {
+        raw
+    } else {
+        Val::Missing
+    }
+}
+
 /// Follows `keys` from `node` exactly (a data model's `Path`, or `deep_get` on
 /// a plain decoded dict).
 #[inline]
@@ -35,22 +97,18 @@ pub fn get_exact<'a, N: Node<'a>>(node: N, keys: &[&str]) -> Val<'a, N> {
     Val::Node(current)
 }
 
-/// Follows `keys` below an already resolved value, case-insensitively (the
-/// dicts `udm()` returns ignore case).
-pub fn descend_ci<'a, N: Node<'a>>(value: Val<'a, N>, keys: &[&str]) -> Val<'a, N> {
-    match value {
-        Val::Node(node) => get_ci(node, keys),
-        other if keys.is_empty() => other,
-        _ => Val::Missing,
-    }
-}
-
-/// Python's `dict.get(key)` on a decoded document: `None` for `None`, an
-/// `AttributeError` for anything else that is not a dict.
-pub fn dict_get<'a, N: Node<'a>>(value: &Val<'a, N>, key: &str) -> Result<Val<'a, N>, RuleError> {
+/// Python's `value.get(key)`: `None` for `None`, an `AttributeError` for
+/// anything else that is not a dict. On Panther's event (`case_insensitive`)
+/// the key ignores case; on a decoded document it is exact.
+pub fn dict_get<'a, N: Node<'a>>(
+    value: &Val<'a, N>,
+    key: &str,
+    case_insensitive: bool,
+) -> Result<Val<'a, N>, RuleError> {
     match value {
         Val::Missing => Ok(Val::Missing),
         Val::Node(node) => match node.kind() {
+            Kind::Object if case_insensitive => Ok(Val::from_node(node.get_ci(key))),
             Kind::Object => Ok(Val::from_node(node.get(key))),
             Kind::Null => Ok(Val::Missing),
             _ => Err(RuleError::new(format!(
@@ -78,10 +136,17 @@ pub fn text_or_empty<'a, N: Node<'a>>(value: &Val<'a, N>) -> Cow<'a, str> {
 }
 
 /// Part `index` of `text` split on `separator`, or missing (Python's `IndexError`).
-pub fn split_part<'a, N: Node<'a>>(text: &Cow<'a, str>, separator: &str, index: usize) -> Val<'a, N> {
+pub fn split_part<'a, N: Node<'a>>(
+    text: &Cow<'a, str>,
+    separator: &str,
+    index: usize,
+) -> Val<'a, N> {
     let part = match text {
         Cow::Borrowed(text) => text.split(separator).nth(index).map(Cow::Borrowed),
-        Cow::Owned(text) => text.split(separator).nth(index).map(|p| Cow::Owned(p.to_owned())),
+        Cow::Owned(text) => text
+            .split(separator)
+            .nth(index)
+            .map(|p| Cow::Owned(p.to_owned())),
     };
     part.map_or(Val::Missing, Val::Str)
 }
@@ -90,8 +155,14 @@ pub fn split_part<'a, N: Node<'a>>(text: &Cow<'a, str>, separator: &str, index: 
 /// `text.rsplit(separator, 1)[-1]`).
 pub fn after_last<'a, N: Node<'a>>(text: &Cow<'a, str>, separator: &str) -> Val<'a, N> {
     Val::Str(match text {
-        Cow::Borrowed(text) => Cow::Borrowed(text.rsplit_once(separator).map_or(*text, |(_, tail)| tail)),
-        Cow::Owned(text) => Cow::Owned(text.rsplit_once(separator).map_or(text.as_str(), |(_, tail)| tail).to_owned()),
+        Cow::Borrowed(text) => {
+            Cow::Borrowed(text.rsplit_once(separator).map_or(*text, |(_, tail)| tail))
+        }
+        Cow::Owned(text) => Cow::Owned(
+            text.rsplit_once(separator)
+                .map_or(text.as_str(), |(_, tail)| tail)
+                .to_owned(),
+        ),
     })
 }
 
@@ -119,7 +190,9 @@ pub fn decode_json<'a, N: Node<'a>>(value: &Val<'a, N>) -> Option<serde_json::Va
         Ok(decoded) => decoded,
         Err(_) => serde_json::from_str(&replace_non_finite_tokens(text)?).ok()?,
     };
-    Val::<&serde_json::Value>::Node(&decoded).truthy().then_some(decoded)
+    Val::<&serde_json::Value>::Node(&decoded)
+        .truthy()
+        .then_some(decoded)
 }
 
 /// Rewrites `NaN`, `Infinity` and `-Infinity` outside strings as `null`;
@@ -142,7 +215,9 @@ fn replace_non_finite_tokens(text: &str) -> Option<String> {
         } else if c == '"' {
             in_string = true;
         } else {
-            let token = ["-Infinity", "Infinity", "NaN"].into_iter().find(|t| rest.starts_with(t));
+            let token = ["-Infinity", "Infinity", "NaN"]
+                .into_iter()
+                .find(|t| rest.starts_with(t));
             if let Some(token) = token {
                 out.push_str("null");
                 rest = &rest[token.len()..];
@@ -173,7 +248,10 @@ mod tests {
             (json!("not json"), None),
             (json!(5), None),
             (json!("[1]"), Some(json!([1]))),
-            (json!("{\"a\": NaN, \"s\": \"NaN\"}"), Some(json!({"a": null, "s": "NaN"}))),
+            (
+                json!("{\"a\": NaN, \"s\": \"NaN\"}"),
+                Some(json!({"a": null, "s": "NaN"})),
+            ),
             (json!("{\"a\":1,\"a\":2}"), Some(json!({"a": 2}))),
         ];
         for (input, expected) in cases {
@@ -184,8 +262,23 @@ mod tests {
     #[test]
     fn dict_get_raises_on_truthy_non_dicts() {
         let list = json!([1]);
-        assert!(dict_get(&V::Node(&list), "verb").is_err());
-        assert!(matches!(dict_get(&V::Missing, "verb"), Ok(Val::Missing)));
+        assert!(dict_get(&V::Node(&list), "verb", false).is_err());
+        assert!(matches!(
+            dict_get(&V::Missing, "verb", false),
+            Ok(Val::Missing)
+        ));
+        let object = json!({"Verb": "get"});
+        assert_eq!(
+            dict_get(&V::Node(&object), "verb", true)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .as_deref(),
+            Some("get")
+        );
+        assert!(matches!(
+            dict_get(&V::Node(&object), "verb", false),
+            Ok(Val::Missing)
+        ));
     }
 
     #[test]

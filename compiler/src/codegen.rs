@@ -1,0 +1,662 @@
+//! Generates Rust for a rule: one module with its metadata, a matcher and
+//! output functions specialised per log type (the data-model transforms
+//! inlined), the object-safe `RULE` handle, and one `#[test]` per test case.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::ir::{
+    CmpOp, DataModelIr, Expr, Fallback, FieldRef, Lit, NumLit, RuleIr, Seg, Template, TemplatePart,
+    Test, ValueExpr,
+};
+use crate::names::rule_module_name;
+use rulec_runtime::{PyType, Severity};
+
+/// Options for code generation.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Files to depend on with `include_bytes!`, so cargo rebuilds when they change (absolute paths).
+    pub tracked_files: Vec<String>,
+    /// Whether to emit the `#[test]` functions.
+    pub with_tests: bool,
+}
+
+/// The module for one rule.
+pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
+    let module = format_ident!("{}", rule_module_name(&rule.meta.id));
+    let meta = generate_meta(rule);
+    let tracked = options
+        .tracked_files
+        .iter()
+        .map(|path| quote! { const _: &[u8] = include_bytes!(#path); });
+
+    let log_types: Vec<&String> = rule.meta.log_types.iter().collect();
+    let lt_modules: Vec<Ident> = (0..log_types.len())
+        .map(|i| format_ident!("log_type_{}", i))
+        .collect();
+    let specialised = log_types.iter().zip(&lt_modules).map(|(log_type, m)| {
+        let model = rule.data_model(log_type);
+        let gen = Gen { model };
+        let body = gen.log_type_functions(rule);
+        let doc = format!(
+            "`{log_type}`{}",
+            model
+                .map(|m| format!(", through data model `{}`", m.id))
+                .unwrap_or_default()
+        );
+        quote! {
+            #[doc = #doc]
+            pub mod #m {
+                #[allow(unused_imports)]
+                use ::rulec_runtime as __rt;
+                #body
+            }
+        }
+    });
+    let dispatch = |function: Ident, ret: TokenStream, default: TokenStream| {
+        let arms = log_types
+            .iter()
+            .zip(&lt_modules)
+            .map(|(log_type, m)| quote! { #log_type => #m::#function(event), });
+        quote! {
+            /// Evaluates for an event of `log_type` (a log type the rule does not read gives the default).
+            pub fn #function<'a, N: __rt::Node<'a>>(log_type: &str, event: N) -> ::core::result::Result<#ret, __rt::RuleError> {
+                match log_type {
+                    #(#arms)*
+                    _ => ::core::result::Result::Ok(#default),
+                }
+            }
+        }
+    };
+    let base_severity = severity_tokens(rule.meta.severity);
+    let default_title = rule.default_title();
+    let dispatchers = [
+        dispatch(format_ident!("matches"), quote!(bool), quote!(false)),
+        dispatch(
+            format_ident!("title"),
+            quote!(::std::string::String),
+            quote!(::std::string::String::from(#default_title)),
+        ),
+        dispatch(
+            format_ident!("dedup"),
+            quote!(::std::string::String),
+            quote!(::std::string::String::new()),
+        ),
+        dispatch(
+            format_ident!("severity"),
+            quote!(__rt::Severity),
+            base_severity.clone(),
+        ),
+        dispatch(
+            format_ident!("alert_context"),
+            quote!(__rt::serde_json::Map<::std::string::String, __rt::serde_json::Value>),
+            quote!(__rt::serde_json::Map::new()),
+        ),
+    ];
+    let tests = if options.with_tests {
+        generate_tests(rule)
+    } else {
+        TokenStream::new()
+    };
+    let rule_doc = format!(
+        "Rule `{}` ({}), compiled from `{}`.",
+        rule.meta.id, rule.meta.severity, rule.meta.source_file
+    );
+    quote! {
+        #[doc = #rule_doc]
+        #[allow(clippy::all, clippy::pedantic, unused_parens, unused_variables, non_snake_case)]
+        pub mod #module {
+            use ::rulec_runtime as __rt;
+            #(#tracked)*
+            /// The rule's metadata.
+            pub static META: __rt::RuleMeta = #meta;
+            #(#specialised)*
+            #(#dispatchers)*
+            fn matches_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<bool, __rt::RuleError> { matches(log_type, event) }
+            fn title_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<::std::string::String, __rt::RuleError> { title(log_type, event) }
+            fn dedup_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<::std::string::String, __rt::RuleError> { dedup(log_type, event) }
+            fn severity_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<__rt::Severity, __rt::RuleError> { severity(log_type, event) }
+            fn alert_context_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<__rt::serde_json::Map<::std::string::String, __rt::serde_json::Value>, __rt::RuleError> { alert_context(log_type, event) }
+            /// The rule as an object-safe handle over `serde_json::Value` events.
+            pub static RULE: __rt::CompiledRule = __rt::CompiledRule {
+                meta: &META,
+                matches: matches_json,
+                title: title_json,
+                dedup: dedup_json,
+                severity: severity_json,
+                alert_context: alert_context_json,
+            };
+            #tests
+        }
+    }
+}
+
+fn opt_str(value: &Option<String>) -> TokenStream {
+    match value {
+        Some(text) => quote! { ::core::option::Option::Some(#text) },
+        None => quote! { ::core::option::Option::None },
+    }
+}
+
+fn severity_tokens(severity: Severity) -> TokenStream {
+    let ident = format_ident!("{}", severity.as_str());
+    quote! { __rt::Severity::#ident }
+}
+
+fn generate_meta(rule: &RuleIr) -> TokenStream {
+    let m = &rule.meta;
+    let id = &m.id;
+    let display_name = opt_str(&m.display_name);
+    let enabled = m.enabled;
+    let status = opt_str(&m.status);
+    let severity = severity_tokens(m.severity);
+    let log_types = &m.log_types;
+    let tags = &m.tags;
+    let reports = m
+        .reports
+        .iter()
+        .map(|(framework, entries)| quote! { (#framework, &[#(#entries),*]) });
+    let description = opt_str(&m.description);
+    let runbook = opt_str(&m.runbook);
+    let reference = opt_str(&m.reference);
+    let dedup_period_minutes = m.dedup_period_minutes;
+    let threshold = m.threshold;
+    let summary_attributes = &m.summary_attributes;
+    let create_alert = m.create_alert;
+    let source_file = &m.source_file;
+    quote! {
+        __rt::RuleMeta {
+            id: #id,
+            display_name: #display_name,
+            enabled: #enabled,
+            status: #status,
+            severity: #severity,
+            log_types: &[#(#log_types),*],
+            tags: &[#(#tags),*],
+            reports: &[#(#reports),*],
+            description: #description,
+            runbook: #runbook,
+            reference: #reference,
+            dedup_period_minutes: #dedup_period_minutes,
+            threshold: #threshold,
+            summary_attributes: &[#(#summary_attributes),*],
+            create_alert: #create_alert,
+            source_file: #source_file,
+        }
+    }
+}
+
+fn generate_tests(rule: &RuleIr) -> TokenStream {
+    let cases = rule.tests.iter().map(|case| {
+        let fn_name = format_ident!("{}", case.fn_name);
+        let name = &case.name;
+        let expected = case.expected;
+        let log_type = &case.log_type;
+        let log = &case.log_json;
+        let doc = format!("Test case `{name}` (ExpectedResult: {expected}).");
+        quote! {
+            #[doc = #doc]
+            #[test]
+            fn #fn_name() {
+                __rt::testing::run_case(&super::RULE, #name, #expected, #log_type, #log);
+            }
+        }
+    });
+    quote! {
+        #[cfg(test)]
+        mod tests {
+            use ::rulec_runtime as __rt;
+            #(#cases)*
+        }
+    }
+}
+
+/// Which node type a value expression yields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Root {
+    /// The event's node type `N`.
+    Event,
+    /// A decoded document (`&serde_json::Value`).
+    Document,
+}
+
+/// Generates code for one log type.
+struct Gen<'m> {
+    model: Option<&'m DataModelIr>,
+}
+
+impl Gen<'_> {
+    fn log_type_functions(&self, rule: &RuleIr) -> TokenStream {
+        let documents = self.document_bindings();
+        let condition = self.expr(&rule.condition);
+        let title = match &rule.title {
+            Some(template) => self.template(template),
+            None => {
+                let text = rule.default_title();
+                quote! { ::std::string::String::from(#text) }
+            }
+        };
+        let dedup = match &rule.dedup {
+            Some(template) => self.template(template),
+            None => quote! { ::std::string::String::new() },
+        };
+        let base = severity_tokens(rule.meta.severity);
+        let severities = rule.dynamic_severities.iter().map(|entry| {
+            let condition = self.expr(&entry.condition);
+            let to = entry
+                .change_to
+                .map_or_else(|| base.clone(), severity_tokens);
+            quote! { if #condition { return ::core::result::Result::Ok(#to); } }
+        });
+        let context = rule.alert_context.iter().map(|(name, field)| {
+            let value = self.field(field);
+            quote! { __context.insert(::std::string::String::from(#name), (#value).to_json()); }
+        });
+        let signature = quote! { <'a, N: __rt::Node<'a>>(event: N) };
+        quote! {
+            /// Whether the rule matches.
+            #[inline]
+            pub fn matches #signature -> ::core::result::Result<bool, __rt::RuleError> {
+                #documents
+                ::core::result::Result::Ok(#condition)
+            }
+            /// The alert title.
+            pub fn title #signature -> ::core::result::Result<::std::string::String, __rt::RuleError> {
+                #documents
+                ::core::result::Result::Ok(#title)
+            }
+            /// The dedup string (empty: Panther's default).
+            pub fn dedup #signature -> ::core::result::Result<::std::string::String, __rt::RuleError> {
+                #documents
+                ::core::result::Result::Ok(#dedup)
+            }
+            /// The severity.
+            pub fn severity #signature -> ::core::result::Result<__rt::Severity, __rt::RuleError> {
+                #documents
+                #(#severities)*
+                ::core::result::Result::Ok(#base)
+            }
+            /// The alert context.
+            pub fn alert_context #signature -> ::core::result::Result<__rt::serde_json::Map<::std::string::String, __rt::serde_json::Value>, __rt::RuleError> {
+                #documents
+                let mut __context = __rt::serde_json::Map::new();
+                #(#context)*
+                ::core::result::Result::Ok(__context)
+            }
+        }
+    }
+
+    /// Lazily decoded documents: decoded on first use, at most once per call.
+    fn document_bindings(&self) -> TokenStream {
+        let Some(model) = self.model else {
+            return TokenStream::new();
+        };
+        let cells = (0..model.documents.len()).map(|i| {
+            let cell = doc_ident(i);
+            quote! { let #cell: ::std::cell::OnceCell<::core::result::Result<::core::option::Option<__rt::serde_json::Value>, __rt::RuleError>> = ::std::cell::OnceCell::new(); }
+        });
+        quote! { #(#cells)* }
+    }
+
+    fn document_access(&self, name: &str) -> TokenStream {
+        let Some(model) = self.model else {
+            return quote! { ::core::option::Option::<&__rt::serde_json::Value>::None };
+        };
+        let Some(index) = model.documents.iter().position(|d| d.name == name) else {
+            return quote! { ::core::option::Option::<&__rt::serde_json::Value>::None };
+        };
+        let spec = &model.documents[index];
+        let cell = doc_ident(index);
+        let source = self.value(&spec.source).0;
+        let when = spec
+            .when
+            .as_ref()
+            .map_or_else(|| quote!(true), |w| self.expr(w));
+        quote! {
+            match #cell.get_or_init(|| -> ::core::result::Result<::core::option::Option<__rt::serde_json::Value>, __rt::RuleError> {
+                ::core::result::Result::Ok(if #when { __rt::transform::decode_json(&(#source)) } else { ::core::option::Option::None })
+            }) {
+                ::core::result::Result::Ok(document) => document.as_ref(),
+                ::core::result::Result::Err(error) => return ::core::result::Result::Err(error.clone()),
+            }
+        }
+    }
+
+    fn expr(&self, expr: &Expr) -> TokenStream {
+        match expr {
+            Expr::Const(b) => quote! { #b },
+            Expr::All(items) if items.is_empty() => quote! { true },
+            Expr::All(items) => {
+                let items = items.iter().map(|i| self.expr(i));
+                quote! { (#((#items))&&*) }
+            }
+            Expr::Any(items) if items.is_empty() => quote! { false },
+            Expr::Any(items) => {
+                let items = items.iter().map(|i| self.expr(i));
+                quote! { (#((#items))||*) }
+            }
+            Expr::NoneOf(items) if items.is_empty() => quote! { true },
+            Expr::NoneOf(items) => {
+                let items = items.iter().map(|i| self.expr(i));
+                quote! { !(#((#items))||*) }
+            }
+            Expr::OnlyOne(items) => {
+                let items = items.iter().map(|i| self.expr(i));
+                quote! {{
+                    let mut __count = 0u8;
+                    #( if __count < 2 && (#items) { __count += 1; } )*
+                    __count == 1
+                }}
+            }
+            Expr::Not(inner) => {
+                let inner = self.expr(inner);
+                quote! { !(#inner) }
+            }
+            Expr::Guarded {
+                requires,
+                message,
+                body,
+            } => {
+                let requires = self.expr(requires);
+                let body = self.expr(body);
+                quote! {{
+                    if !(#requires) {
+                        return ::core::result::Result::Err(__rt::RuleError::new(#message));
+                    }
+                    #body
+                }}
+            }
+            Expr::Test { field, test } => {
+                let value = self.field(field);
+                test_tokens(&quote! { &(#value) }, test)
+            }
+        }
+    }
+
+    /// A field read, as a `Val` expression.
+    fn field(&self, field: &FieldRef) -> TokenStream {
+        match field {
+            FieldRef::Event(path) => {
+                let steps = steps_tokens(path);
+                quote! { __rt::transform::follow_ci(event, &[#(#steps),*]) }
+            }
+            FieldRef::Computed(value) => self.typed_value(value),
+            FieldRef::Udm { name, rest } => {
+                let base = match self.model.and_then(|m| m.mapping(name)) {
+                    Some(mapping) => self.typed_value(mapping),
+                    None => quote! { __rt::transform::udm_fallback(event, #name) },
+                };
+                if rest.is_empty() {
+                    base
+                } else {
+                    let steps = steps_tokens(rest);
+                    quote! { __rt::transform::descend(#base, &[#(#steps),*]) }
+                }
+            }
+        }
+    }
+
+    /// A value expression with its node type spelled out, so computed strings type-check.
+    fn typed_value(&self, value: &ValueExpr) -> TokenStream {
+        let (tokens, root) = self.value(value);
+        let ty = match root {
+            Root::Event => quote! { N },
+            Root::Document => quote! { &__rt::serde_json::Value },
+        };
+        quote! {{ let __value: __rt::Val<'_, #ty> = #tokens; __value }}
+    }
+
+    fn value(&self, value: &ValueExpr) -> (TokenStream, Root) {
+        match value {
+            ValueExpr::Missing => (quote! { __rt::Val::Missing }, Root::Event),
+            ValueExpr::Literal(text) => (
+                quote! { __rt::Val::Str(::std::borrow::Cow::Borrowed(#text)) },
+                Root::Event,
+            ),
+            ValueExpr::EventPath {
+                keys,
+                case_insensitive,
+            } => {
+                let function = if *case_insensitive {
+                    quote!(get_ci)
+                } else {
+                    quote!(get_exact)
+                };
+                (
+                    quote! { __rt::transform::#function(event, &[#(#keys),*]) },
+                    Root::Event,
+                )
+            }
+            ValueExpr::DocPath { doc, keys } => {
+                let access = self.document_access(doc);
+                (
+                    quote! { match #access { ::core::option::Option::Some(__doc) => __rt::transform::get_exact(__doc, &[#(#keys),*]), ::core::option::Option::None => __rt::Val::Missing } },
+                    Root::Document,
+                )
+            }
+            ValueExpr::DocGet { doc, key } => {
+                let access = self.document_access(doc);
+                (
+                    quote! { match #access { ::core::option::Option::Some(__doc) => __rt::transform::dict_get(&__rt::Val::Node(__doc), #key, false)?, ::core::option::Option::None => __rt::Val::Missing } },
+                    Root::Document,
+                )
+            }
+            ValueExpr::DictGet { of, key } => {
+                let root = self.value(of).1;
+                let of = self.typed_value(of);
+                (
+                    quote! { __rt::transform::dict_get(&(#of), #key, true)? },
+                    root,
+                )
+            }
+            ValueExpr::Text(of) => {
+                let root = self.value(of).1;
+                let of = self.typed_value(of);
+                (
+                    quote! { __rt::Val::Str(__rt::transform::text_or_empty(&(#of))) },
+                    root,
+                )
+            }
+            ValueExpr::SplitPart {
+                of,
+                separator,
+                index,
+            } => {
+                let root = self.value(of).1;
+                let of = self.typed_value(of);
+                (
+                    quote! { __rt::transform::split_part(&__rt::transform::text_or_empty(&(#of)), #separator, #index) },
+                    root,
+                )
+            }
+            ValueExpr::AfterLast { of, separator } => {
+                let root = self.value(of).1;
+                let of = self.typed_value(of);
+                (
+                    quote! { __rt::transform::after_last(&__rt::transform::text_or_empty(&(#of)), #separator) },
+                    root,
+                )
+            }
+            ValueExpr::Concat(parts) => {
+                let pushes = parts.iter().map(|part| match part {
+                    ValueExpr::Literal(text) => quote! { __text.push_str(#text); },
+                    other => {
+                        let value = self.typed_value(other);
+                        quote! { __rt::text::push_str_of(&mut __text, &(#value)); }
+                    }
+                });
+                (
+                    quote! {{ let mut __text = ::std::string::String::new(); #(#pushes)* __rt::Val::Str(::std::borrow::Cow::Owned(__text)) }},
+                    Root::Event,
+                )
+            }
+            ValueExpr::FirstTruthy(items) | ValueExpr::FirstPresent(items) => {
+                let truthy = matches!(value, ValueExpr::FirstTruthy(_));
+                let root = items
+                    .iter()
+                    .map(|i| self.value(i).1)
+                    .find(|r| *r == Root::Document)
+                    .unwrap_or(Root::Event);
+                let mut tokens = if truthy {
+                    items
+                        .last()
+                        .map_or(quote! { __rt::Val::Missing }, |last| self.typed_value(last))
+                } else {
+                    quote! { __rt::Val::Missing }
+                };
+                let leading = if truthy {
+                    &items[..items.len().saturating_sub(1)]
+                } else {
+                    &items[..]
+                };
+                for item in leading.iter().rev() {
+                    let item = self.typed_value(item);
+                    let keep = if truthy {
+                        quote! { __candidate.truthy() }
+                    } else {
+                        quote! { !::core::matches!(__candidate, __rt::Val::Missing) }
+                    };
+                    tokens = quote! {{ let __candidate = #item; if #keep { __candidate } else { #tokens } }};
+                }
+                (tokens, root)
+            }
+            ValueExpr::ListOfTruthy(of) => {
+                let root = self.value(of).1;
+                let of = self.typed_value(of);
+                (quote! { __rt::transform::list_of_truthy(#of) }, root)
+            }
+            ValueExpr::If {
+                condition,
+                then,
+                otherwise,
+            } => {
+                let condition = self.expr(condition);
+                let (then, a) = self.value(then);
+                let (otherwise, b) = self.value(otherwise);
+                let root = if a == Root::Document || b == Root::Document {
+                    Root::Document
+                } else {
+                    Root::Event
+                };
+                (quote! { if #condition { #then } else { #otherwise } }, root)
+            }
+        }
+    }
+
+    fn template(&self, template: &Template) -> TokenStream {
+        let pushes = template.parts.iter().map(|part| match part {
+            TemplatePart::Text(text) => quote! { __text.push_str(#text); },
+            TemplatePart::Field { field, fallback } => {
+                let value = self.field(field);
+                match fallback {
+                    Fallback::None => quote! { __rt::text::push_str_of(&mut __text, &(#value)); },
+                    Fallback::Or(text) => {
+                        quote! { __rt::text::push_or(&mut __text, &(#value), #text); }
+                    }
+                    Fallback::Default(text) => {
+                        quote! { __rt::text::push_default(&mut __text, &(#value), #text); }
+                    }
+                }
+            }
+        });
+        quote! {{ let mut __text = ::std::string::String::new(); #(#pushes)* __text }}
+    }
+}
+
+fn doc_ident(index: usize) -> Ident {
+    Ident::new(&format!("__document_{index}"), Span::call_site())
+}
+
+fn steps_tokens(path: &[Seg]) -> Vec<TokenStream> {
+    path.iter()
+        .map(|seg| match seg {
+            Seg::Key(key) => quote! { __rt::transform::Step::Key(#key) },
+            Seg::Index(index) => quote! { __rt::transform::Step::Index(#index) },
+        })
+        .collect()
+}
+
+fn number_tokens(n: NumLit) -> TokenStream {
+    match n {
+        NumLit::Int(i) => quote! { __rt::Number::Int(#i) },
+        NumLit::Float(f) => float_tokens(f, |f| quote! { __rt::Number::Float(#f) }),
+    }
+}
+
+fn float_tokens(f: f64, wrap: impl Fn(TokenStream) -> TokenStream) -> TokenStream {
+    if f.is_nan() {
+        wrap(quote! { f64::NAN })
+    } else if f.is_infinite() {
+        if f > 0.0 {
+            wrap(quote! { f64::INFINITY })
+        } else {
+            wrap(quote! { f64::NEG_INFINITY })
+        }
+    } else {
+        wrap(quote! { #f })
+    }
+}
+
+/// The runtime call that answers `test` for the value expression `value` (a `&Val`).
+fn test_tokens(value: &TokenStream, test: &Test) -> TokenStream {
+    match test {
+        Test::Equals(lit) => eq_tokens(value, lit),
+        Test::IsIn(lits) => {
+            if let Some(strings) = lits
+                .iter()
+                .map(|l| if let Lit::Str(s) = l { Some(s) } else { None })
+                .collect::<Option<Vec<_>>>()
+            {
+                quote! { __rt::ops::in_strs(#value, &[#(#strings),*]) }
+            } else {
+                let checks = lits.iter().map(|lit| eq_tokens(value, lit));
+                quote! { (false #(|| #checks)*) }
+            }
+        }
+        Test::StartsWith(s) => quote! { __rt::ops::starts_with(#value, #s) },
+        Test::EndsWith(s) => quote! { __rt::ops::ends_with(#value, #s) },
+        Test::Contains(s) => quote! { __rt::ops::contains(#value, #s) },
+        Test::IEquals(s) => quote! { __rt::ops::ieq_str(#value, #s) },
+        Test::IStartsWith(s) => quote! { __rt::ops::istarts_with(#value, #s) },
+        Test::IEndsWith(s) => quote! { __rt::ops::iends_with(#value, #s) },
+        Test::IContains(s) => quote! { __rt::ops::icontains(#value, #s) },
+        Test::Compare(op, bound) => {
+            let bound = number_tokens(*bound);
+            let function = match op {
+                CmpOp::Gt => quote!(gt),
+                CmpOp::Ge => quote!(ge),
+                CmpOp::Lt => quote!(lt),
+                CmpOp::Le => quote!(le),
+            };
+            quote! { __rt::ops::#function(#value, #bound) }
+        }
+        Test::Exists => quote! { __rt::ops::exists(#value) },
+        Test::IsNull => quote! { __rt::ops::is_null(#value) },
+        Test::IsNullOrEmpty => quote! { __rt::ops::is_null_or_empty(#value) },
+        Test::IsTruthy => quote! { (#value).truthy() },
+        Test::IsInteger => quote! { __rt::ops::is_py_int(#value) },
+        Test::IsNumber => quote! { __rt::ops::is_py_number(#value) },
+        Test::HasType(ty) => {
+            let ty = match ty {
+                PyType::None => quote!(None),
+                PyType::Bool => quote!(Bool),
+                PyType::Int => quote!(Int),
+                PyType::Float => quote!(Float),
+                PyType::Str => quote!(Str),
+                PyType::List => quote!(List),
+                PyType::Dict => quote!(Dict),
+            };
+            quote! { __rt::ops::has_type(#value, __rt::PyType::#ty) }
+        }
+    }
+}
+
+fn eq_tokens(value: &TokenStream, lit: &Lit) -> TokenStream {
+    match lit {
+        Lit::Null => quote! { __rt::ops::is_null(#value) },
+        Lit::Bool(b) => quote! { __rt::ops::eq_bool(#value, #b) },
+        Lit::Int(i) => quote! { __rt::ops::eq_int(#value, #i) },
+        Lit::Float(f) => float_tokens(*f, |f| quote! { __rt::ops::eq_float(#value, #f) }),
+        Lit::Str(s) => quote! { __rt::ops::eq_str(#value, #s) },
+    }
+}

@@ -1,0 +1,277 @@
+//! Reads data-model files (`AnalysisType: datamodel`) into IR.
+
+use std::collections::BTreeSet;
+
+use crate::diag::Diagnostic;
+use crate::expr_parse::{parse_expr_list, parse_value_expr, NoPredicates, Scope};
+use crate::ir::{DataModelIr, DocumentIr, Expr, ValueExpr};
+use crate::yaml::{Reader, SourceFile, YNode};
+
+const KEYS: [&str; 10] = [
+    "AnalysisType",
+    "DataModelID",
+    "DisplayName",
+    "Description",
+    "Enabled",
+    "LogTypes",
+    "Filename",
+    "Mappings",
+    "Documents",
+    "Definitions",
+];
+
+/// Parses one data-model file. `None` when it has errors or is disabled.
+pub fn parse_data_model(file: &SourceFile) -> (Option<DataModelIr>, Vec<Diagnostic>) {
+    let mut reader = Reader::new(file);
+    let model = reader
+        .parse()
+        .and_then(|value| read_model(&mut reader, &YNode::root(&value), &file.name));
+    let ok = !reader.has_errors();
+    (model.filter(|_| ok), reader.finish())
+}
+
+fn read_model(reader: &mut Reader<'_>, root: &YNode<'_>, source_file: &str) -> Option<DataModelIr> {
+    let members = reader.mapping(root, "a data-model file")?;
+    reader.unknown_keys(root, &members, &KEYS, "a data model");
+    let get = |key: &str| {
+        members
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let required = |reader: &mut Reader<'_>, key: &str| {
+        let found = get(key);
+        if found.is_none() {
+            reader.error(
+                &root.path,
+                format!("data model without `{key}`"),
+                Some(format!("add `{key}:`")),
+            );
+        }
+        found
+    };
+
+    if let Some(kind) = required(reader, "AnalysisType") {
+        if reader
+            .string(&kind, "`AnalysisType`")
+            .is_some_and(|k| k != "datamodel")
+        {
+            reader.error(&kind.path, "expected `AnalysisType: datamodel`", None);
+        }
+    }
+    let id = required(reader, "DataModelID").and_then(|n| reader.string(&n, "`DataModelID`"));
+    let enabled = required(reader, "Enabled").and_then(|n| reader.boolean(&n, "`Enabled`"));
+    let log_types =
+        required(reader, "LogTypes").and_then(|n| reader.unique_strings(&n, "`LogTypes`", false));
+    if let Some(filename) = get("Filename") {
+        reader.key_error(
+            &filename.path,
+            "`Filename` points to Python methods, which rulec does not run",
+            Some(
+                "express each `Method` mapping as a `Value:` transform and remove `Filename`"
+                    .to_owned(),
+            ),
+        );
+    }
+
+    let mut documents = Vec::new();
+    let mut document_names = Vec::new();
+    let mut definitions: Vec<(String, ValueExpr)> = Vec::new();
+    if let Some(list) = get("Documents") {
+        for item in reader.sequence(&list, "`Documents`").unwrap_or_default() {
+            let scope = Scope {
+                udm_names: None,
+                allow_computed: true,
+                documents: &document_names,
+                definitions: &definitions,
+            };
+            if let Some(document) = read_document(reader, &item, &scope) {
+                document_names.push(document.name.clone());
+                documents.push(document);
+            }
+        }
+    }
+    if let Some(list) = get("Definitions") {
+        for item in reader.sequence(&list, "`Definitions`").unwrap_or_default() {
+            let Some(entry) = reader.mapping(&item, "a definition") else {
+                continue;
+            };
+            reader.unknown_keys(&item, &entry, &["Name", "Value"], "a definition");
+            let name = entry
+                .iter()
+                .find(|(k, _)| *k == "Name")
+                .and_then(|(_, n)| reader.string(n, "`Name`"));
+            let scope = Scope {
+                udm_names: None,
+                allow_computed: true,
+                documents: &document_names,
+                definitions: &definitions,
+            };
+            let value = match entry.iter().find(|(k, _)| *k == "Value") {
+                Some((_, v)) => parse_value_expr(reader, v, &scope),
+                None => {
+                    reader.error(&item.path, "definition without `Value`", None);
+                    None
+                }
+            };
+            if let (Some(name), Some(value)) = (name, value) {
+                definitions.push((name, value));
+            }
+        }
+    }
+
+    let mut mappings: Vec<(String, ValueExpr)> = Vec::new();
+    let mut seen = BTreeSet::new();
+    let scope = Scope {
+        udm_names: None,
+        allow_computed: true,
+        documents: &document_names,
+        definitions: &definitions,
+    };
+    match required(reader, "Mappings") {
+        Some(list) => {
+            for item in reader.sequence(&list, "`Mappings`").unwrap_or_default() {
+                if let Some((name, value)) = read_mapping(reader, &item, &scope) {
+                    if !seen.insert(name.clone()) {
+                        reader.error(
+                            &item.path,
+                            format!("the field `{name}` is mapped twice"),
+                            Some("keep one mapping per name".to_owned()),
+                        );
+                    }
+                    mappings.push((name, value));
+                }
+            }
+        }
+        None => return None,
+    }
+    if !enabled? {
+        return None;
+    }
+    Some(DataModelIr {
+        id: id?,
+        log_types: log_types?,
+        documents,
+        mappings,
+        source_file: source_file.to_owned(),
+    })
+}
+
+fn read_document(
+    reader: &mut Reader<'_>,
+    node: &YNode<'_>,
+    scope: &Scope<'_>,
+) -> Option<DocumentIr> {
+    let entry = reader.mapping(node, "a document")?;
+    reader.unknown_keys(node, &entry, &["Name", "Decode", "When"], "a document");
+    let find = |key: &str| {
+        entry
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let name = match find("Name") {
+        Some(n) => reader.string(&n, "`Name`"),
+        None => {
+            reader.error(&node.path, "document without `Name`", None);
+            None
+        }
+    };
+    let source = match find("Decode") {
+        Some(n) => parse_value_expr(reader, &n, scope),
+        None => {
+            reader.error(
+                &node.path,
+                "document without `Decode` (the string field holding JSON)",
+                None,
+            );
+            None
+        }
+    };
+    let when = match find("When") {
+        Some(n) => Some(Expr::All(parse_expr_list(
+            reader,
+            &n,
+            scope,
+            &mut NoPredicates,
+            "`When`",
+        )?)),
+        None => None,
+    };
+    Some(DocumentIr {
+        name: name?,
+        when,
+        source: source?,
+    })
+}
+
+fn read_mapping(
+    reader: &mut Reader<'_>,
+    node: &YNode<'_>,
+    scope: &Scope<'_>,
+) -> Option<(String, ValueExpr)> {
+    let entry = reader.mapping(node, "a mapping")?;
+    reader.unknown_keys(
+        node,
+        &entry,
+        &["Name", "Path", "Method", "Value"],
+        "a mapping",
+    );
+    let find = |key: &str| {
+        entry
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let name = match find("Name") {
+        Some(n) => reader.string(&n, "`Name`")?,
+        None => {
+            reader.error(&node.path, "mapping without `Name`", None);
+            return None;
+        }
+    };
+    if let Some(method) = find("Method") {
+        reader.error(
+            &method.path,
+            format!("`Method` mappings are Python, which rulec does not run (field `{name}`)"),
+            Some(
+                "replace `Method:` with a `Value:` transform (see the rule-format reference)"
+                    .to_owned(),
+            ),
+        );
+        return None;
+    }
+    let value = match (find("Path"), find("Value")) {
+        (Some(path), None) => {
+            let text = reader.string(&path, "`Path`")?;
+            if text.contains(['*', '[', '?']) {
+                reader.error(&path.path, format!("JSONPath `{text}` uses wildcards, filters or indexes, which rulec does not support"), Some("use a plain path like `$.a.b`".to_owned()));
+                return None;
+            }
+            let keys = text.strip_prefix("$.").unwrap_or(&text);
+            let keys: Vec<String> = keys.split('.').map(str::to_owned).collect();
+            if keys.iter().any(String::is_empty) {
+                reader.error(
+                    &path.path,
+                    format!("invalid path `{text}`"),
+                    Some("write `$.a.b`".to_owned()),
+                );
+                return None;
+            }
+            ValueExpr::EventPath {
+                keys,
+                case_insensitive: false,
+            }
+        }
+        (None, Some(value)) => parse_value_expr(reader, &value, scope)?,
+        _ => {
+            reader.error(
+                &node.path,
+                format!("mapping `{name}` needs exactly one of `Path` or `Value`"),
+                None,
+            );
+            return None;
+        }
+    };
+    Some((name, value))
+}

@@ -1,0 +1,331 @@
+//! The reference interpreter: evaluates a rule's IR over a `serde_json::Value`.
+//!
+//! It is the specification the generated code is tested against: simple,
+//! direct, and written without sharing the code generator's structure.
+
+use std::cell::OnceCell;
+
+use rulec_runtime::ops::{self, Lit as RtLit};
+use rulec_runtime::text::{push_default, push_or, push_str_of};
+use rulec_runtime::transform::{self, Step};
+use rulec_runtime::{Number, RuleError, Severity, Val};
+use serde_json::Value;
+
+use crate::ir::{
+    CmpOp, DataModelIr, Expr, Fallback, FieldRef, Lit, NumLit, RuleIr, Seg, Template, TemplatePart,
+    Test, ValueExpr,
+};
+
+type V<'c> = Val<'c, &'c Value>;
+
+/// Evaluation state for one event: the event, its data model, and the
+/// embedded documents decoded so far.
+struct Ctx<'c> {
+    event: &'c Value,
+    model: Option<&'c DataModelIr>,
+    documents: Vec<OnceCell<Option<Value>>>,
+}
+
+impl<'c> Ctx<'c> {
+    fn new(rule: &'c RuleIr, log_type: &str, event: &'c Value) -> Self {
+        let model = rule.data_model(log_type);
+        let documents = model.map_or(0, |m| m.documents.len());
+        Ctx {
+            event,
+            model,
+            documents: (0..documents).map(|_| OnceCell::new()).collect(),
+        }
+    }
+
+    fn document(&'c self, name: &str) -> Result<Option<&'c Value>, RuleError> {
+        let model = self
+            .model
+            .ok_or_else(|| RuleError::new("internal: document without a data model"))?;
+        let index = model
+            .documents
+            .iter()
+            .position(|d| d.name == name)
+            .ok_or_else(|| RuleError::new("internal: unknown document"))?;
+        if let Some(done) = self.documents[index].get() {
+            return Ok(done.as_ref());
+        }
+        let spec = &model.documents[index];
+        let applies = match &spec.when {
+            Some(when) => self.expr(when)?,
+            None => true,
+        };
+        let decoded = if applies {
+            transform::decode_json(&self.value(&spec.source)?)
+        } else {
+            None
+        };
+        Ok(self.documents[index].get_or_init(|| decoded).as_ref())
+    }
+
+    fn expr(&'c self, expr: &Expr) -> Result<bool, RuleError> {
+        Ok(match expr {
+            Expr::Const(b) => *b,
+            Expr::All(items) => {
+                for item in items {
+                    if !self.expr(item)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Expr::Any(items) => {
+                for item in items {
+                    if self.expr(item)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Expr::NoneOf(items) => {
+                for item in items {
+                    if self.expr(item)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Expr::OnlyOne(items) => {
+                let mut count = 0;
+                for item in items {
+                    if count < 2 && self.expr(item)? {
+                        count += 1;
+                    }
+                }
+                count == 1
+            }
+            Expr::Not(inner) => !self.expr(inner)?,
+            Expr::Guarded {
+                requires,
+                message,
+                body,
+            } => {
+                if !self.expr(requires)? {
+                    return Err(RuleError::new(message.clone()));
+                }
+                self.expr(body)?
+            }
+            Expr::Test { field, test } => test_value(&self.field(field)?, test),
+        })
+    }
+
+    fn field(&'c self, field: &FieldRef) -> Result<V<'c>, RuleError> {
+        match field {
+            FieldRef::Event(path) => Ok(transform::follow_ci(self.event, &steps(path))),
+            FieldRef::Computed(value) => self.value(value),
+            FieldRef::Udm { name, rest } => {
+                let base = match self.model.and_then(|m| m.mapping(name)) {
+                    Some(mapping) => self.value(mapping)?,
+                    None => transform::udm_fallback(self.event, name),
+                };
+                Ok(transform::descend(base, &steps(rest)))
+            }
+        }
+    }
+
+    fn value(&'c self, value: &ValueExpr) -> Result<V<'c>, RuleError> {
+        Ok(match value {
+            ValueExpr::Missing => Val::Missing,
+            ValueExpr::Literal(text) => Val::Str(text.clone().into()),
+            ValueExpr::EventPath {
+                keys,
+                case_insensitive,
+            } => {
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                if *case_insensitive {
+                    transform::get_ci(self.event, &keys)
+                } else {
+                    transform::get_exact(self.event, &keys)
+                }
+            }
+            ValueExpr::DocPath { doc, keys } => match self.document(doc)? {
+                Some(document) => {
+                    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                    transform::get_exact(document, &keys)
+                }
+                None => Val::Missing,
+            },
+            ValueExpr::DocGet { doc, key } => match self.document(doc)? {
+                Some(document) => transform::dict_get(&Val::Node(document), key, false)?,
+                None => Val::Missing,
+            },
+            ValueExpr::DictGet { of, key } => transform::dict_get(&self.value(of)?, key, true)?,
+            ValueExpr::Text(of) => Val::Str(transform::text_or_empty(&self.value(of)?)),
+            ValueExpr::SplitPart {
+                of,
+                separator,
+                index,
+            } => transform::split_part(
+                &transform::text_or_empty(&self.value(of)?),
+                separator,
+                *index,
+            ),
+            ValueExpr::AfterLast { of, separator } => {
+                transform::after_last(&transform::text_or_empty(&self.value(of)?), separator)
+            }
+            ValueExpr::Concat(parts) => {
+                let mut out = String::new();
+                for part in parts {
+                    push_str_of(&mut out, &self.value(part)?);
+                }
+                Val::Str(out.into())
+            }
+            ValueExpr::FirstTruthy(items) => {
+                let mut last = Val::Missing;
+                for item in items {
+                    last = self.value(item)?;
+                    if last.truthy() {
+                        break;
+                    }
+                }
+                last
+            }
+            ValueExpr::FirstPresent(items) => {
+                for item in items {
+                    let v = self.value(item)?;
+                    if !matches!(v, Val::Missing) {
+                        return Ok(v);
+                    }
+                }
+                Val::Missing
+            }
+            ValueExpr::ListOfTruthy(of) => transform::list_of_truthy(self.value(of)?),
+            ValueExpr::If {
+                condition,
+                then,
+                otherwise,
+            } => {
+                if self.expr(condition)? {
+                    self.value(then)?
+                } else {
+                    self.value(otherwise)?
+                }
+            }
+        })
+    }
+
+    fn template(&'c self, template: &Template) -> Result<String, RuleError> {
+        let mut out = String::new();
+        for part in &template.parts {
+            match part {
+                TemplatePart::Text(text) => out.push_str(text),
+                TemplatePart::Field { field, fallback } => {
+                    let value = self.field(field)?;
+                    match fallback {
+                        Fallback::None => push_str_of(&mut out, &value),
+                        Fallback::Or(text) => push_or(&mut out, &value, text),
+                        Fallback::Default(text) => push_default(&mut out, &value, text),
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn steps(path: &[Seg]) -> Vec<Step<'_>> {
+    path.iter()
+        .map(|s| match s {
+            Seg::Key(k) => Step::Key(k),
+            Seg::Index(i) => Step::Index(*i),
+        })
+        .collect()
+}
+
+fn rt_lit(lit: &Lit) -> RtLit<'_> {
+    match lit {
+        Lit::Null => RtLit::Null,
+        Lit::Bool(b) => RtLit::Bool(*b),
+        Lit::Int(i) => RtLit::Int(*i),
+        Lit::Float(f) => RtLit::Float(*f),
+        Lit::Str(s) => RtLit::Str(s),
+    }
+}
+
+fn number(n: NumLit) -> Number {
+    match n {
+        NumLit::Int(i) => Number::Int(i),
+        NumLit::Float(f) => Number::Float(f),
+    }
+}
+
+fn test_value(value: &V<'_>, test: &Test) -> bool {
+    match test {
+        Test::Equals(lit) => ops::eq_lit(value, &rt_lit(lit)),
+        Test::IsIn(lits) => lits.iter().any(|lit| ops::eq_lit(value, &rt_lit(lit))),
+        Test::StartsWith(s) => ops::starts_with(value, s),
+        Test::EndsWith(s) => ops::ends_with(value, s),
+        Test::Contains(s) => ops::contains(value, s),
+        Test::IEquals(s) => ops::ieq_str(value, s),
+        Test::IStartsWith(s) => ops::istarts_with(value, s),
+        Test::IEndsWith(s) => ops::iends_with(value, s),
+        Test::IContains(s) => ops::icontains(value, s),
+        Test::Compare(op, bound) => match op {
+            CmpOp::Gt => ops::gt(value, number(*bound)),
+            CmpOp::Ge => ops::ge(value, number(*bound)),
+            CmpOp::Lt => ops::lt(value, number(*bound)),
+            CmpOp::Le => ops::le(value, number(*bound)),
+        },
+        Test::Exists => ops::exists(value),
+        Test::IsNull => ops::is_null(value),
+        Test::IsNullOrEmpty => ops::is_null_or_empty(value),
+        Test::IsTruthy => value.truthy(),
+        Test::IsInteger => ops::is_py_int(value),
+        Test::IsNumber => ops::is_py_number(value),
+        Test::HasType(ty) => ops::has_type(value, *ty),
+    }
+}
+
+/// Whether the rule matches the event (an event of a log type the rule does
+/// not read never matches).
+pub fn matches(rule: &RuleIr, log_type: &str, event: &Value) -> Result<bool, RuleError> {
+    if !rule.meta.log_types.iter().any(|t| t == log_type) {
+        return Ok(false);
+    }
+    Ctx::new(rule, log_type, event).expr(&rule.condition)
+}
+
+/// The alert title.
+pub fn title(rule: &RuleIr, log_type: &str, event: &Value) -> Result<String, RuleError> {
+    match &rule.title {
+        Some(template) => Ctx::new(rule, log_type, event).template(template),
+        None => Ok(rule.default_title().to_owned()),
+    }
+}
+
+/// The dedup string the rule defines; empty when it defines none.
+pub fn dedup(rule: &RuleIr, log_type: &str, event: &Value) -> Result<String, RuleError> {
+    match &rule.dedup {
+        Some(template) => Ctx::new(rule, log_type, event).template(template),
+        None => Ok(String::new()),
+    }
+}
+
+/// The severity: the first dynamic severity whose conditions hold, else the base.
+pub fn severity(rule: &RuleIr, log_type: &str, event: &Value) -> Result<Severity, RuleError> {
+    let ctx = Ctx::new(rule, log_type, event);
+    for entry in &rule.dynamic_severities {
+        if ctx.expr(&entry.condition)? {
+            return Ok(entry.change_to.unwrap_or(rule.meta.severity));
+        }
+    }
+    Ok(rule.meta.severity)
+}
+
+/// The alert context, keys in the rule's order, missing values as null.
+pub fn alert_context(
+    rule: &RuleIr,
+    log_type: &str,
+    event: &Value,
+) -> Result<serde_json::Map<String, Value>, RuleError> {
+    let ctx = Ctx::new(rule, log_type, event);
+    let mut out = serde_json::Map::new();
+    for (name, field) in &rule.alert_context {
+        out.insert(name.clone(), ctx.field(field)?.to_json());
+    }
+    Ok(out)
+}

@@ -1,0 +1,15 @@
+//! rulec's compiler.
+pub mod codegen;
+pub mod data_model;
+pub mod diag;
+pub mod expr_parse;
+pub mod interp;
+pub mod ir;
+pub mod keypath;
+pub mod locate;
+pub mod names;
+pub mod predicate;
+pub mod project;
+pub mod rule_file;
+pub mod template;
+pub mod yaml;

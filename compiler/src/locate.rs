@@ -1,0 +1,249 @@
+//! Finds the line and column of a node in a YAML text, by its path.
+//!
+//! `yaml_serde` attaches the position of the node being read to any error a
+//! `Deserialize` implementation raises. To locate a node we read the document
+//! once more with a probe that walks down the path and raises at the target;
+//! the error carries the target's position. Only diagnostics pay for this.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::diag::Location;
+use crate::ir::Seg;
+
+const PROBE: &str = "__rulec_probe__";
+
+/// Where the probe should stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The value at the path.
+    Value,
+    /// The key of the last path step (for "unknown key" errors).
+    Key,
+}
+
+/// The position of the node at `path` in `text`, or of its nearest existing ancestor.
+pub fn locate(text: &str, path: &[Seg], target: Target) -> Option<Location> {
+    let probe = Probe { path, target };
+    let mut deserializer = yaml_serde::Deserializer::from_str(text);
+    let error = match deserializer.next() {
+        Some(document) => probe.deserialize(document).err()?,
+        None => return None,
+    };
+    let location = error.location()?;
+    Some(Location {
+        line: location.line(),
+        column: location.column(),
+    })
+}
+
+struct Probe<'p> {
+    path: &'p [Seg],
+    target: Target,
+}
+
+impl<'de> DeserializeSeed<'de> for Probe<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        match self.path.first() {
+            None => deserializer.deserialize_any(Fail),
+            Some(Seg::Key(_)) => deserializer.deserialize_map(self),
+            Some(Seg::Index(_)) => deserializer.deserialize_seq(self),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Probe<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a mapping or sequence")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Some(Seg::Key(wanted)) = self.path.first() else {
+            return Err(de::Error::custom(PROBE));
+        };
+        let last = self.path.len() == 1;
+        loop {
+            let key_seed = KeyProbe {
+                wanted,
+                fail_on_match: last && self.target == Target::Key,
+            };
+            match map.next_key_seed(key_seed)? {
+                None => return Err(de::Error::custom(PROBE)),
+                Some(true) => {
+                    return map.next_value_seed(Probe {
+                        path: &self.path[1..],
+                        target: self.target,
+                    });
+                }
+                Some(false) => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Some(Seg::Index(wanted)) = self.path.first() else {
+            return Err(de::Error::custom(PROBE));
+        };
+        for _ in 0..*wanted {
+            if seq.next_element::<IgnoredAny>()?.is_none() {
+                return Err(de::Error::custom(PROBE));
+            }
+        }
+        match seq.next_element_seed(Probe {
+            path: &self.path[1..],
+            target: self.target,
+        })? {
+            Some(()) => Err(de::Error::custom(PROBE)),
+            None => Err(de::Error::custom(PROBE)),
+        }
+    }
+}
+
+/// Reads one mapping key: whether it is the wanted one, or fails there.
+struct KeyProbe<'w> {
+    wanted: &'w str,
+    fail_on_match: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for KeyProbe<'_> {
+    type Value = bool;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyProbe<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<bool, E> {
+        if key == self.wanted {
+            if self.fail_on_match {
+                return Err(E::custom(PROBE));
+            }
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+        self.visit_str(&v.to_string())
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
+        self.visit_str(&v.to_string())
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<bool, E> {
+        self.visit_str(&v.to_string())
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<bool, E> {
+        self.visit_str(&v.to_string())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(false)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(false)
+    }
+}
+
+/// Fails on whatever node it is given, so the error carries that node's position.
+struct Fail;
+
+impl<'de> Visitor<'de> for Fail {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("anything")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Err(E::custom(PROBE))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Err(E::custom(PROBE))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Err(E::custom(PROBE))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Err(E::custom(PROBE))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Err(E::custom(PROBE))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Err(E::custom(PROBE))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Err(E::custom(PROBE))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(de::Error::custom(PROBE))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(de::Error::custom(PROBE))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "RuleID: x\nDetection:\n  - Key: a\n    Condition: Equal\n    Value: 1\nTests:\n  - Name: t\n";
+
+    fn key(k: &str) -> Seg {
+        Seg::Key(k.to_owned())
+    }
+
+    #[test]
+    fn finds_values_and_keys() {
+        let path = [key("Detection"), Seg::Index(0), key("Condition")];
+        assert_eq!(
+            locate(TEXT, &path, Target::Value),
+            Some(Location {
+                line: 4,
+                column: 16
+            })
+        );
+        assert_eq!(
+            locate(TEXT, &path, Target::Key),
+            Some(Location { line: 4, column: 5 })
+        );
+        assert_eq!(
+            locate(TEXT, &[key("Tests"), Seg::Index(0)], Target::Value),
+            Some(Location { line: 7, column: 5 })
+        );
+    }
+
+    #[test]
+    fn missing_paths_fall_back_to_the_nearest_ancestor() {
+        let location = locate(
+            TEXT,
+            &[key("Detection"), Seg::Index(0), key("Nope")],
+            Target::Value,
+        );
+        assert_eq!(location, Some(Location { line: 3, column: 5 }));
+    }
+}

@@ -1,0 +1,231 @@
+//! Loads a rules directory: data models, predicates and rule files, in the
+//! order the compiler needs them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path, PathBuf};
+
+use crate::data_model::parse_data_model;
+use crate::diag::{Diagnostic, Diagnostics, Level};
+use crate::ir::{DataModelIr, RuleIr};
+use crate::predicate::{compile_predicates, PredicateSet};
+use crate::rule_file::{parse_rule, Library};
+use crate::yaml::SourceFile;
+
+/// Where a rule set's files live, relative to one root directory.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The root (the rules crate's manifest directory).
+    pub root: PathBuf,
+    /// Data-model files, relative to the root.
+    pub data_models_dir: String,
+    /// Predicate files, relative to the root.
+    pub predicates_dir: String,
+}
+
+impl Layout {
+    /// The standard layout: `data_models/` and `predicates/` under `root`.
+    pub fn standard(root: impl Into<PathBuf>) -> Self {
+        Layout {
+            root: root.into(),
+            data_models_dir: "data_models".to_owned(),
+            predicates_dir: "predicates".to_owned(),
+        }
+    }
+}
+
+/// Data models and predicates, compiled once and shared by every rule.
+#[derive(Debug, Clone, Default)]
+pub struct Shared {
+    /// Enabled data models.
+    pub data_models: Vec<DataModelIr>,
+    /// Predicates.
+    pub predicates: PredicateSet,
+    /// Their diagnostics.
+    pub diagnostics: Diagnostics,
+    /// Every file read, absolute, so callers can track them.
+    pub files: Vec<PathBuf>,
+}
+
+/// The result of compiling one rule file.
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    /// The rule, when it (and what it uses) compiled without errors.
+    pub rule: Option<RuleIr>,
+    /// Every diagnostic: of the rule and of the shared files.
+    pub diagnostics: Diagnostics,
+    /// Every file read, absolute.
+    pub files: Vec<PathBuf>,
+}
+
+/// Reads the `*.yml` / `*.yaml` files of a directory, sorted by name.
+fn read_dir_files(
+    layout: &Layout,
+    dir: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+    files: &mut Vec<PathBuf>,
+) -> Vec<SourceFile> {
+    let full = layout.root.join(dir);
+    let Ok(entries) = std::fs::read_dir(&full) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths {
+        let name = format!(
+            "{dir}/{}",
+            path.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        );
+        match read_source(&path, &name) {
+            Ok(file) => out.push(file),
+            Err(d) => diagnostics.push(d),
+        }
+        files.push(path);
+    }
+    out
+}
+
+fn read_source(path: &Path, name: &str) -> Result<SourceFile, Diagnostic> {
+    let bytes = std::fs::read(path).map_err(|e| Diagnostic {
+        level: Level::Error,
+        file: name.to_owned(),
+        location: None,
+        message: format!("cannot read the file: {e}"),
+        help: None,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| Diagnostic {
+        level: Level::Error,
+        file: name.to_owned(),
+        location: None,
+        message: format!(
+            "the file is not UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+        help: Some("save it as UTF-8".to_owned()),
+    })?;
+    Ok(SourceFile {
+        name: name.to_owned(),
+        text,
+    })
+}
+
+/// Compiles the data models and predicates of a layout.
+pub fn compile_shared(layout: &Layout) -> Shared {
+    let mut diagnostics = Vec::new();
+    let mut files = Vec::new();
+    let mut data_models: Vec<DataModelIr> = Vec::new();
+    for file in read_dir_files(
+        layout,
+        &layout.data_models_dir,
+        &mut diagnostics,
+        &mut files,
+    ) {
+        let (model, diags) = parse_data_model(&file);
+        diagnostics.extend(diags);
+        data_models.extend(model);
+    }
+    let mut owners: BTreeMap<&str, &str> = BTreeMap::new();
+    for model in &data_models {
+        for log_type in &model.log_types {
+            if let Some(other) = owners.insert(log_type, &model.id) {
+                diagnostics.push(Diagnostic {
+                    level: Level::Error,
+                    file: model.source_file.clone(),
+                    location: None,
+                    message: format!(
+                        "log type `{log_type}` has two enabled data models: `{other}` and `{}`",
+                        model.id
+                    ),
+                    help: Some("disable one of them (`Enabled: false`)".to_owned()),
+                });
+            }
+        }
+    }
+    let udm_names: BTreeSet<String> = data_models
+        .iter()
+        .flat_map(|m| m.mappings.iter().map(|(n, _)| n.clone()))
+        .collect();
+    let predicate_files =
+        read_dir_files(layout, &layout.predicates_dir, &mut diagnostics, &mut files);
+    let (predicates, diags) = compile_predicates(&predicate_files, &udm_names);
+    diagnostics.extend(diags);
+    Shared {
+        data_models,
+        predicates,
+        diagnostics: Diagnostics(diagnostics),
+        files,
+    }
+}
+
+/// Checks that a rule path stays inside the root: relative, no `..`.
+pub fn check_rule_path(relative: &str) -> Result<(), String> {
+    let path = Path::new(relative);
+    if path.is_absolute()
+        || path
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(format!("rule path `{relative}` must be relative to the rules crate and stay inside it (no `..`)"));
+    }
+    Ok(())
+}
+
+/// Compiles one rule file against already compiled shared files.
+pub fn compile_rule(layout: &Layout, shared: &Shared, relative: &str) -> CompiledRule {
+    let mut diagnostics: Vec<Diagnostic> = shared.diagnostics.0.clone();
+    let mut files = shared.files.clone();
+    let fail = |message: String, mut diagnostics: Vec<Diagnostic>, files| {
+        diagnostics.push(Diagnostic {
+            level: Level::Error,
+            file: relative.to_owned(),
+            location: None,
+            message,
+            help: None,
+        });
+        CompiledRule {
+            rule: None,
+            diagnostics: Diagnostics(diagnostics),
+            files,
+        }
+    };
+    if let Err(message) = check_rule_path(relative) {
+        return fail(message, diagnostics, files);
+    }
+    let path = layout.root.join(relative);
+    files.push(path.clone());
+    let file = match read_source(&path, relative) {
+        Ok(file) => file,
+        Err(d) => {
+            diagnostics.push(d);
+            return CompiledRule {
+                rule: None,
+                diagnostics: Diagnostics(diagnostics),
+                files,
+            };
+        }
+    };
+    let library = Library {
+        data_models: &shared.data_models,
+        predicates: &shared.predicates,
+    };
+    let (rule, diags) = parse_rule(&file, &library);
+    diagnostics.extend(diags);
+    let diagnostics = Diagnostics(diagnostics);
+    let rule = rule.filter(|_| !diagnostics.has_errors());
+    CompiledRule {
+        rule,
+        diagnostics,
+        files,
+    }
+}
+
+/// Compiles one rule file of a layout, with its data models and predicates.
+pub fn compile_rule_file(layout: &Layout, relative: &str) -> CompiledRule {
+    compile_rule(layout, &compile_shared(layout), relative)
+}

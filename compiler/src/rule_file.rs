@@ -1,0 +1,674 @@
+//! Reads rule files (`AnalysisType: rule`) into IR, validating them as
+//! panther_analysis_tool does.
+
+use std::collections::BTreeSet;
+
+use rulec_runtime::Severity;
+use yaml_serde::Value;
+
+use crate::diag::{did_you_mean, Diagnostic};
+use crate::expr_parse::{parse_expr_list, Scope};
+use crate::ir::{
+    DataModelIr, Expr, FieldRef, RuleIr, RuleMetaIr, Seg, SeverityRule, Template, TemplatePart,
+    TestCase,
+};
+use crate::keypath::parse_key_path;
+use crate::names::test_fn_names;
+use crate::predicate::PredicateSet;
+use crate::template::{parse_template, RawPart};
+use crate::yaml::{type_name, Reader, SourceFile, YNode};
+
+/// Every key of Panther's rule format, plus rulec's `AlertDedup` and `Detection`.
+pub const RULE_KEYS: [&str; 29] = [
+    "AnalysisType",
+    "Enabled",
+    "RuleID",
+    "LogTypes",
+    "Severity",
+    "Detection",
+    "Filename",
+    "DisplayName",
+    "Description",
+    "Status",
+    "Tags",
+    "Reports",
+    "Reference",
+    "Runbook",
+    "DedupPeriodMinutes",
+    "Threshold",
+    "SummaryAttributes",
+    "Tests",
+    "InlineFilters",
+    "AlertTitle",
+    "AlertDedup",
+    "AlertContext",
+    "GroupBy",
+    "DynamicSeverities",
+    "OutputIds",
+    "CreatedBy",
+    "CreateAlert",
+    "OnlyUseBaseRiskScore",
+    "ScheduledQueries",
+];
+
+const TEST_KEYS: [&str; 5] = ["Name", "ExpectedResult", "Log", "Mocks", "LogType"];
+const RULE_ID_FORBIDDEN: [char; 5] = ['<', '>', '&', '"', '%'];
+
+/// What a rule may refer to besides itself.
+pub struct Library<'l> {
+    /// Every enabled data model.
+    pub data_models: &'l [DataModelIr],
+    /// Every predicate.
+    pub predicates: &'l PredicateSet,
+}
+
+/// Parses and validates one rule file. `None` when it has errors.
+pub fn parse_rule(file: &SourceFile, library: &Library<'_>) -> (Option<RuleIr>, Vec<Diagnostic>) {
+    let mut reader = Reader::new(file);
+    let rule = reader
+        .parse()
+        .and_then(|value| read_rule(&mut reader, &YNode::root(&value), library));
+    let ok = !reader.has_errors();
+    (rule.filter(|_| ok), reader.finish())
+}
+
+fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -> Option<RuleIr> {
+    let members = reader.mapping(root, "a rule file")?;
+    reader.unknown_keys(root, &members, &RULE_KEYS, "a rule");
+    let get = |key: &str| {
+        members
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let required = |reader: &mut Reader<'_>, key: &str| {
+        let found = get(key);
+        if found.is_none() {
+            reader.error(
+                &root.path,
+                format!("rule without `{key}`"),
+                Some(format!("add `{key}:`, it is required")),
+            );
+        }
+        found
+    };
+    let optional_text = |reader: &mut Reader<'_>, key: &str| {
+        get(key).and_then(|n| reader.scalar_text(&n, &format!("`{key}`")))
+    };
+
+    if let Some(kind) = required(reader, "AnalysisType") {
+        if let Some(kind_text) = reader.string(&kind, "`AnalysisType`") {
+            if kind_text != "rule" {
+                reader.error(
+                    &kind.path,
+                    format!("`AnalysisType: {kind_text}` is not a rule"),
+                    Some("rule files say `AnalysisType: rule`".to_owned()),
+                );
+            }
+        }
+    }
+    let enabled = required(reader, "Enabled").and_then(|n| reader.boolean(&n, "`Enabled`"));
+    let id = required(reader, "RuleID").and_then(|n| {
+        let id = reader.string(&n, "`RuleID`")?;
+        if id.is_empty() || id.contains(RULE_ID_FORBIDDEN) {
+            reader.error(
+                &n.path,
+                format!("`RuleID` `{id}` is empty or contains one of < > & \" %"),
+                Some("use letters, digits, dots, dashes and underscores".to_owned()),
+            );
+            return None;
+        }
+        Some(id)
+    });
+    let log_types = required(reader, "LogTypes").and_then(|n| {
+        let types = reader.unique_strings(&n, "`LogTypes`", false)?;
+        if types.is_empty() {
+            reader.error(
+                &n.path,
+                "`LogTypes` is empty",
+                Some("list the log types the rule reads".to_owned()),
+            );
+            return None;
+        }
+        Some(types)
+    });
+    let severity = required(reader, "Severity")
+        .and_then(|n| parse_severity(reader, &n, false))
+        .flatten();
+    if let Some(filename) = get("Filename") {
+        reader.key_error(
+            &filename.path,
+            "`Filename` points to a Python detection, which rulec does not run",
+            Some("express the logic as YAML under `Detection:` and remove `Filename`".to_owned()),
+        );
+    }
+    if let Some(group_by) = get("GroupBy") {
+        reader.key_error(
+            &group_by.path,
+            "`GroupBy` is not supported by this version of rulec",
+            Some("write the dedup string with `AlertDedup: \"{field}...\"`".to_owned()),
+        );
+    }
+    let tags = match get("Tags") {
+        Some(n) => reader.unique_strings(&n, "`Tags`", true),
+        None => Some(Vec::new()),
+    };
+    let summary_attributes = match get("SummaryAttributes") {
+        Some(n) => reader.unique_strings(&n, "`SummaryAttributes`", false),
+        None => Some(Vec::new()),
+    };
+    if let Some(n) = get("OutputIds") {
+        reader.unique_strings(&n, "`OutputIds`", false);
+    }
+    let reports = get("Reports").map_or(Some(Vec::new()), |n| parse_reports(reader, &n));
+    let dedup_period_minutes = match get("DedupPeriodMinutes") {
+        Some(n) => reader
+            .integer(&n, "`DedupPeriodMinutes`", 0..=1440)
+            .map(|m| m.max(5) as u32),
+        None => Some(60),
+    };
+    let threshold = match get("Threshold") {
+        Some(n) => reader
+            .integer(&n, "`Threshold`", 1..=1_000_000)
+            .map(|t| t as u32),
+        None => Some(1),
+    };
+    let create_alert = match get("CreateAlert") {
+        Some(n) => reader.boolean(&n, "`CreateAlert`"),
+        None => Some(true),
+    };
+    for key in ["OnlyUseBaseRiskScore"] {
+        if let Some(n) = get(key) {
+            reader.boolean(&n, &format!("`{key}`"));
+        }
+    }
+
+    // Data models and names the logic may use.
+    let data_models: Vec<DataModelIr> = log_types
+        .iter()
+        .flatten()
+        .filter_map(|t| {
+            library
+                .data_models
+                .iter()
+                .find(|m| m.log_types.contains(t))
+                .cloned()
+        })
+        .fold(Vec::new(), |mut acc, m| {
+            if !acc.iter().any(|seen: &DataModelIr| seen.id == m.id) {
+                acc.push(m);
+            }
+            acc
+        });
+    let udm_names: BTreeSet<String> = data_models
+        .iter()
+        .flat_map(|m| m.mappings.iter().map(|(n, _)| n.clone()))
+        .collect();
+    let scope = Scope {
+        udm_names: Some(&udm_names),
+        allow_computed: false,
+        documents: &[],
+        definitions: &[],
+    };
+    let mut predicates = library.predicates;
+
+    let inline_filters = match get("InlineFilters") {
+        Some(n) => {
+            parse_expr_list(reader, &n, &scope, &mut predicates, "`InlineFilters`").map(Some)
+        }
+        None => Some(None),
+    };
+    let detection = match required(reader, "Detection") {
+        Some(n) => parse_expr_list(reader, &n, &scope, &mut predicates, "`Detection`"),
+        None => None,
+    };
+    let dynamic_severities = match get("DynamicSeverities") {
+        Some(n) => parse_dynamic_severities(reader, &n, &scope, library.predicates),
+        None => Some(Vec::new()),
+    };
+
+    let tests = get("Tests").map_or(Some(Vec::new()), |n| {
+        parse_tests(reader, &n, log_types.as_deref().unwrap_or(&[]))
+    });
+    let test_keys: BTreeSet<String> = tests
+        .iter()
+        .flatten()
+        .filter_map(|t| serde_json::from_str::<serde_json::Value>(&t.log_json).ok())
+        .flat_map(|log| match log {
+            serde_json::Value::Object(map) => map.keys().cloned().collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let resolver = FieldResolver {
+        udm_names: &udm_names,
+        test_keys: &test_keys,
+    };
+    let title =
+        get("AlertTitle").map(|n| parse_output_template(reader, &n, "`AlertTitle`", &resolver));
+    let dedup =
+        get("AlertDedup").map(|n| parse_output_template(reader, &n, "`AlertDedup`", &resolver));
+    let alert_context = get("AlertContext").map_or(Some(Vec::new()), |n| {
+        parse_alert_context(reader, &n, &udm_names)
+    });
+
+    let condition = match inline_filters? {
+        Some(mut filters) => {
+            filters.extend(detection?);
+            Expr::All(filters)
+        }
+        None => Expr::All(detection?),
+    };
+    let meta = RuleMetaIr {
+        id: id?,
+        display_name: optional_text(reader, "DisplayName"),
+        enabled: enabled?,
+        status: optional_text(reader, "Status"),
+        severity: severity?,
+        log_types: log_types?,
+        tags: tags?,
+        reports: reports?,
+        description: optional_text(reader, "Description"),
+        runbook: optional_text(reader, "Runbook"),
+        reference: optional_text(reader, "Reference"),
+        dedup_period_minutes: dedup_period_minutes?,
+        threshold: threshold?,
+        summary_attributes: summary_attributes?,
+        create_alert: create_alert?,
+        source_file: reader.file().name.clone(),
+    };
+    Some(RuleIr {
+        meta,
+        condition,
+        title: match title {
+            Some(parsed) => Some(parsed?),
+            None => None,
+        },
+        dedup: match dedup {
+            Some(parsed) => Some(parsed?),
+            None => None,
+        },
+        alert_context: alert_context?,
+        dynamic_severities: dynamic_severities?,
+        tests: tests?,
+        data_models,
+    })
+}
+
+fn parse_severity(
+    reader: &mut Reader<'_>,
+    node: &YNode<'_>,
+    allow_default: bool,
+) -> Option<Option<Severity>> {
+    let text = reader.string(node, "`Severity`")?;
+    if allow_default && text == "DEFAULT" {
+        return Some(None);
+    }
+    match Severity::parse(&text) {
+        Some(s) => Some(Some(s)),
+        None => {
+            let names = Severity::ALL.map(Severity::as_str);
+            let help = match did_you_mean(&text, names) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("use one of {}", names.join(", ")),
+            };
+            reader.error(&node.path, format!("unknown severity `{text}`"), Some(help));
+            None
+        }
+    }
+}
+
+fn parse_reports(reader: &mut Reader<'_>, node: &YNode<'_>) -> Option<Vec<(String, Vec<String>)>> {
+    let members = reader.mapping(node, "`Reports`")?;
+    let mut out = Vec::new();
+    for (framework, list) in members {
+        let entries = reader.unique_strings(&list, &format!("`Reports.{framework}`"), false)?;
+        out.push((framework.to_owned(), entries));
+    }
+    Some(out)
+}
+
+fn parse_dynamic_severities(
+    reader: &mut Reader<'_>,
+    node: &YNode<'_>,
+    scope: &Scope<'_>,
+    predicates: &PredicateSet,
+) -> Option<Vec<SeverityRule>> {
+    let mut out = Vec::new();
+    let mut predicates = predicates;
+    for item in reader.sequence(node, "`DynamicSeverities`")? {
+        let entry = reader.mapping(&item, "a dynamic severity")?;
+        reader.unknown_keys(
+            &item,
+            &entry,
+            &["ChangeTo", "Conditions"],
+            "a dynamic severity",
+        );
+        let find = |key: &str| {
+            entry
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+        };
+        let (Some(change_to), Some(conditions)) = (find("ChangeTo"), find("Conditions")) else {
+            reader.error(
+                &item.path,
+                "a dynamic severity needs `ChangeTo` and `Conditions`",
+                None,
+            );
+            return None;
+        };
+        let change_to = parse_severity(reader, &change_to, true)?;
+        let condition = Expr::All(parse_expr_list(
+            reader,
+            &conditions,
+            scope,
+            &mut predicates,
+            "`Conditions`",
+        )?);
+        out.push(SeverityRule {
+            change_to,
+            condition,
+        });
+    }
+    Some(out)
+}
+
+fn parse_tests(
+    reader: &mut Reader<'_>,
+    node: &YNode<'_>,
+    log_types: &[String],
+) -> Option<Vec<TestCase>> {
+    let items = reader.sequence(node, "`Tests`")?;
+    let mut cases = Vec::with_capacity(items.len());
+    let mut names = Vec::with_capacity(items.len());
+    let mut ok = true;
+    for item in &items {
+        let Some(entry) = reader.mapping(item, "a test") else {
+            ok = false;
+            continue;
+        };
+        reader.unknown_keys(item, &entry, &TEST_KEYS, "a test");
+        let find = |key: &str| {
+            entry
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+        };
+        let name = match find("Name") {
+            Some(n) => reader.scalar_text(&n, "a test's `Name`"),
+            None => {
+                reader.error(&item.path, "test without `Name`", None);
+                None
+            }
+        };
+        let expected = match find("ExpectedResult") {
+            Some(n) => reader.boolean(&n, "`ExpectedResult`"),
+            None => {
+                reader.error(
+                    &item.path,
+                    "test without `ExpectedResult`",
+                    Some("add `ExpectedResult: true` or `false`".to_owned()),
+                );
+                None
+            }
+        };
+        if let Some(mocks) = find("Mocks") {
+            if !matches!(mocks.value, Value::Sequence(s) if s.is_empty()) {
+                reader.error(
+                    &mocks.path,
+                    "`Mocks` replace Python functions, which YAML detections do not call",
+                    Some("remove `Mocks`".to_owned()),
+                );
+            }
+        }
+        let log = match find("Log") {
+            Some(n) => yaml_to_json(reader, &n),
+            None => {
+                reader.error(
+                    &item.path,
+                    "test without `Log`",
+                    Some("add the sample event under `Log:`".to_owned()),
+                );
+                None
+            }
+        };
+        let log_type = log.as_ref().and_then(|log| {
+            match log.get("p_log_type") {
+                Some(serde_json::Value::String(t)) => {
+                    if !log_types.contains(t) {
+                        reader.warning(&item.path, format!("the test's `p_log_type` `{t}` is not one of the rule's `LogTypes`; the rule does not run on it"), None);
+                    }
+                    Some(t.clone())
+                }
+                _ => log_types.first().cloned(),
+            }
+        });
+        match (name, expected, log, log_type) {
+            (Some(name), Some(expected), Some(log), Some(log_type)) => {
+                names.push(name.clone());
+                cases.push(TestCase {
+                    name,
+                    fn_name: String::new(),
+                    expected,
+                    log_json: log.to_string(),
+                    log_type,
+                });
+            }
+            _ => ok = false,
+        }
+    }
+    for (case, fn_name) in cases.iter_mut().zip(test_fn_names(&names)) {
+        case.fn_name = fn_name;
+    }
+    ok.then_some(cases)
+}
+
+/// Converts a test's YAML `Log` into JSON; it must be a mapping.
+fn yaml_to_json(reader: &mut Reader<'_>, node: &YNode<'_>) -> Option<serde_json::Value> {
+    if !matches!(node.value, Value::Mapping(_)) {
+        reader.error(
+            &node.path,
+            format!(
+                "a test's `Log` must be a mapping (the event), found {}",
+                type_name(node.value)
+            ),
+            None,
+        );
+        return None;
+    }
+    match serde_json::to_value(node.value) {
+        Ok(json) => Some(json),
+        Err(error) => {
+            reader.error(
+                &node.path,
+                format!("the test's `Log` cannot be read as JSON: {error}"),
+                Some("keys must be strings; values JSON types".to_owned()),
+            );
+            None
+        }
+    }
+}
+
+/// Resolves template names: data-model fields first, else raw keys.
+struct FieldResolver<'r> {
+    udm_names: &'r BTreeSet<String>,
+    test_keys: &'r BTreeSet<String>,
+}
+
+impl FieldResolver<'_> {
+    fn resolve(&self, path: Vec<Seg>) -> Result<FieldRef, String> {
+        if let Some(Seg::Key(first)) = path.first() {
+            if self.udm_names.contains(first) {
+                return Ok(FieldRef::Udm {
+                    name: first.clone(),
+                    rest: path[1..].to_vec(),
+                });
+            }
+            if !self.test_keys.contains(first) && !first.starts_with("p_") {
+                if let Some(near) = did_you_mean(first, self.udm_names.iter().map(String::as_str)) {
+                    return Err(format!("unknown field `{first}`: no data model of this rule defines it and no test event has it; did you mean `{near}`?"));
+                }
+            }
+        }
+        Ok(FieldRef::Event(path))
+    }
+}
+
+fn parse_output_template(
+    reader: &mut Reader<'_>,
+    node: &YNode<'_>,
+    what: &str,
+    resolver: &FieldResolver<'_>,
+) -> Option<Template> {
+    let text = reader.string(node, what)?;
+    let raw = match parse_template(&text) {
+        Ok(raw) => raw,
+        Err(problem) => {
+            reader.error(
+                &node.path,
+                format!("invalid template in {what}: {problem}"),
+                Some("write fields as `{field}` or `{field or \"default\"}`".to_owned()),
+            );
+            return None;
+        }
+    };
+    let mut parts = Vec::with_capacity(raw.len());
+    for part in raw {
+        match part {
+            RawPart::Text(text) => parts.push(TemplatePart::Text(text)),
+            RawPart::Field(field) => match resolver.resolve(field.path) {
+                Ok(resolved) => parts.push(TemplatePart::Field {
+                    field: resolved,
+                    fallback: field.fallback,
+                }),
+                Err(problem) => {
+                    reader.error(&node.path, format!("{what}: {problem}"), None);
+                    return None;
+                }
+            },
+        }
+    }
+    Some(Template { parts })
+}
+
+fn parse_alert_context(
+    reader: &mut Reader<'_>,
+    node: &YNode<'_>,
+    udm_names: &BTreeSet<String>,
+) -> Option<Vec<(String, FieldRef)>> {
+    let mut out: Vec<(String, FieldRef)> = Vec::new();
+    for item in reader.sequence(node, "`AlertContext`")? {
+        let entry = reader.mapping(&item, "an alert-context entry")?;
+        reader.unknown_keys(
+            &item,
+            &entry,
+            &["KeyName", "KeyValue"],
+            "an alert-context entry",
+        );
+        let find = |key: &str| {
+            entry
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+        };
+        let (Some(name_node), Some(value_node)) = (find("KeyName"), find("KeyValue")) else {
+            reader.error(
+                &item.path,
+                "an alert-context entry needs `KeyName` and `KeyValue`",
+                None,
+            );
+            return None;
+        };
+        let name = reader.scalar_text(&name_node, "`KeyName`")?;
+        if out.iter().any(|(n, _)| *n == name) {
+            reader.error(
+                &name_node.path,
+                format!("duplicate alert-context key `{name}`"),
+                None,
+            );
+            return None;
+        }
+        let spec = reader.mapping(&value_node, "`KeyValue`")?;
+        reader.unknown_keys(
+            &value_node,
+            &spec,
+            &["Key", "DeepKey", "KeyPath", "DataModel"],
+            "`KeyValue`",
+        );
+        let [(kind, spec_node)] = spec.as_slice() else {
+            reader.error(
+                &value_node.path,
+                "`KeyValue` needs exactly one of `Key`, `DeepKey`, `KeyPath` or `DataModel`",
+                None,
+            );
+            return None;
+        };
+        let field = match *kind {
+            "Key" => FieldRef::Event(vec![Seg::Key(reader.scalar_text(spec_node, "`Key`")?)]),
+            "DeepKey" => {
+                let mut segs = Vec::new();
+                for step in reader.sequence(spec_node, "`DeepKey`")? {
+                    match step.value {
+                        Value::String(k) => segs.push(Seg::Key(k.clone())),
+                        Value::Number(n) if n.as_u64().is_some() => {
+                            segs.push(Seg::Index(n.as_u64().unwrap_or(0) as usize))
+                        }
+                        other => {
+                            reader.error(
+                                &step.path,
+                                format!(
+                                    "a `DeepKey` step must be a key or index, found {}",
+                                    type_name(other)
+                                ),
+                                None,
+                            );
+                            return None;
+                        }
+                    }
+                }
+                FieldRef::Event(segs)
+            }
+            "KeyPath" | "DataModel" => {
+                let text = reader.scalar_text(spec_node, &format!("`{kind}`"))?;
+                let segs = match parse_key_path(&text) {
+                    Ok(segs) => segs,
+                    Err(problem) => {
+                        reader.error(
+                            &spec_node.path,
+                            format!("invalid path `{text}`: {problem}"),
+                            None,
+                        );
+                        return None;
+                    }
+                };
+                if *kind == "KeyPath" {
+                    FieldRef::Event(segs)
+                } else {
+                    match segs.split_first() {
+                        Some((Seg::Key(name), rest)) if udm_names.contains(name) => FieldRef::Udm {
+                            name: name.clone(),
+                            rest: rest.to_vec(),
+                        },
+                        Some((Seg::Key(name), _)) => {
+                            let help = did_you_mean(name, udm_names.iter().map(String::as_str))
+                                .map(|s| format!("did you mean `{s}`?"));
+                            reader.error(&spec_node.path, format!("no data model of this rule's log types defines the field `{name}`"), help);
+                            return None;
+                        }
+                        _ => {
+                            reader.error(
+                                &spec_node.path,
+                                "a `DataModel` field starts with a name",
+                                None,
+                            );
+                            return None;
+                        }
+                    }
+                }
+            }
+            _ => return None,
+        };
+        out.push((name, field));
+    }
+    Some(out)
+}

@@ -1,0 +1,397 @@
+//! Reading YAML values with their paths, collecting diagnostics as it goes.
+//!
+//! Files are parsed once with `yaml_serde` into a `yaml_serde::Value`; typed
+//! reading walks that value and records each problem with the path of the
+//! node concerned. Paths become `line:col` only when diagnostics are emitted.
+
+use yaml_serde::Value;
+
+use crate::diag::{did_you_mean, Diagnostic, Level};
+use crate::ir::Seg;
+use crate::locate::{locate, Target};
+
+/// A file given to the compiler.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The name diagnostics quote (a path relative to the rules crate).
+    pub name: String,
+    /// The text.
+    pub text: String,
+}
+
+/// The path of a node, owned.
+pub type YPath = Vec<Seg>;
+
+/// A YAML node and the path that leads to it.
+#[derive(Debug, Clone)]
+pub struct YNode<'v> {
+    /// The value.
+    pub value: &'v Value,
+    /// Its path from the document root.
+    pub path: YPath,
+}
+
+impl<'v> YNode<'v> {
+    /// The document root.
+    pub fn root(value: &'v Value) -> Self {
+        YNode {
+            value,
+            path: Vec::new(),
+        }
+    }
+
+    /// A child at `seg`.
+    pub fn child(&self, value: &'v Value, seg: Seg) -> YNode<'v> {
+        let mut path = self.path.clone();
+        path.push(seg);
+        YNode { value, path }
+    }
+
+    /// The path of member `key` of this node.
+    pub fn key_path(&self, key: &str) -> YPath {
+        let mut path = self.path.clone();
+        path.push(Seg::Key(key.to_owned()));
+        path
+    }
+}
+
+/// A short name for a YAML value's type, for messages.
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_f64() => "a float",
+        Value::Number(_) => "an integer",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+struct Pending {
+    level: Level,
+    path: YPath,
+    target: Target,
+    message: String,
+    help: Option<String>,
+}
+
+/// Reads one file, collecting its diagnostics.
+pub struct Reader<'f> {
+    file: &'f SourceFile,
+    pending: Vec<Pending>,
+    syntax_error: Option<Diagnostic>,
+}
+
+/// Most diagnostics reported for one file; the rest would be noise.
+const MAX_DIAGNOSTICS_PER_FILE: usize = 50;
+
+impl<'f> Reader<'f> {
+    /// A reader for `file`.
+    pub fn new(file: &'f SourceFile) -> Self {
+        Reader {
+            file,
+            pending: Vec::new(),
+            syntax_error: None,
+        }
+    }
+
+    /// The file.
+    pub fn file(&self) -> &'f SourceFile {
+        self.file
+    }
+
+    /// Parses the file's text; a syntax error is reported at its position.
+    pub fn parse(&mut self) -> Option<Value> {
+        match yaml_serde::from_str::<Value>(&self.file.text) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                let location = error.location().map(|l| crate::diag::Location {
+                    line: l.line(),
+                    column: l.column(),
+                });
+                let mut message = error.to_string();
+                if let Some(stripped) = message.find(" at line ").map(|at| message[..at].to_owned())
+                {
+                    message = stripped;
+                }
+                self.pending.clear();
+                self.syntax_error = Some(Diagnostic {
+                    level: Level::Error,
+                    file: self.file.name.clone(),
+                    location,
+                    message: format!("invalid YAML: {message}"),
+                    help: Some("fix the YAML syntax; a YAML linter shows the structure".to_owned()),
+                });
+                None
+            }
+        }
+    }
+
+    /// Records an error about the value at `path`.
+    pub fn error(&mut self, path: &[Seg], message: impl Into<String>, help: Option<String>) {
+        self.push(Level::Error, path, Target::Value, message.into(), help);
+    }
+
+    /// Records an error about the key that ends `path`.
+    pub fn key_error(&mut self, path: &[Seg], message: impl Into<String>, help: Option<String>) {
+        self.push(Level::Error, path, Target::Key, message.into(), help);
+    }
+
+    /// Records a warning about the value at `path`.
+    pub fn warning(&mut self, path: &[Seg], message: impl Into<String>, help: Option<String>) {
+        self.push(Level::Warning, path, Target::Value, message.into(), help);
+    }
+
+    fn push(
+        &mut self,
+        level: Level,
+        path: &[Seg],
+        target: Target,
+        message: String,
+        help: Option<String>,
+    ) {
+        if self.pending.len() < MAX_DIAGNOSTICS_PER_FILE {
+            self.pending.push(Pending {
+                level,
+                path: path.to_vec(),
+                target,
+                message,
+                help,
+            });
+        }
+    }
+
+    /// Whether an error was recorded.
+    pub fn has_errors(&self) -> bool {
+        self.syntax_error.is_some() || self.pending.iter().any(|p| p.level == Level::Error)
+    }
+
+    /// The diagnostics, each located in the file.
+    pub fn finish(self) -> Vec<Diagnostic> {
+        let file = self.file;
+        let mut out: Vec<Diagnostic> = self.syntax_error.into_iter().collect();
+        out.extend(self.pending.into_iter().map(|p| Diagnostic {
+            level: p.level,
+            file: file.name.clone(),
+            location: locate(&file.text, &p.path, p.target),
+            message: p.message,
+            help: p.help,
+        }));
+        out
+    }
+}
+
+impl<'f> Reader<'f> {
+    /// The members of a mapping, in order, keys as strings; reports anything else.
+    pub fn mapping<'v>(
+        &mut self,
+        node: &YNode<'v>,
+        what: &str,
+    ) -> Option<Vec<(&'v str, YNode<'v>)>> {
+        let Value::Mapping(mapping) = node.value else {
+            self.error(
+                &node.path,
+                format!("{what} must be a mapping, found {}", type_name(node.value)),
+                None,
+            );
+            return None;
+        };
+        let mut members = Vec::with_capacity(mapping.len());
+        for (key, value) in mapping {
+            match key {
+                Value::String(key) => {
+                    members.push((key.as_str(), node.child(value, Seg::Key(key.clone()))))
+                }
+                other => self.error(
+                    &node.path,
+                    format!(
+                        "{what} has a key that is {}, not a string",
+                        type_name(other)
+                    ),
+                    Some("quote the key".to_owned()),
+                ),
+            }
+        }
+        Some(members)
+    }
+
+    /// Reports every key not in `allowed`, suggesting the nearest allowed one.
+    pub fn unknown_keys(
+        &mut self,
+        node: &YNode<'_>,
+        members: &[(&str, YNode<'_>)],
+        allowed: &[&str],
+        what: &str,
+    ) {
+        for (key, _) in members {
+            if !allowed.contains(key) {
+                let help = match did_you_mean(key, allowed.iter().copied()) {
+                    Some(suggestion) => format!("did you mean `{suggestion}`?"),
+                    None => format!("the keys of {what} are: {}", allowed.join(", ")),
+                };
+                self.key_error(
+                    &node.key_path(key),
+                    format!("unknown key `{key}` in {what}"),
+                    Some(help),
+                );
+            }
+        }
+    }
+
+    /// The elements of a list; reports anything else.
+    pub fn sequence<'v>(&mut self, node: &YNode<'v>, what: &str) -> Option<Vec<YNode<'v>>> {
+        match node.value {
+            Value::Sequence(items) => Some(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| node.child(item, Seg::Index(i)))
+                    .collect(),
+            ),
+            other => {
+                self.error(
+                    &node.path,
+                    format!("{what} must be a list, found {}", type_name(other)),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// A string; reports anything else.
+    pub fn string(&mut self, node: &YNode<'_>, what: &str) -> Option<String> {
+        match node.value {
+            Value::String(text) => Some(text.clone()),
+            other => {
+                self.error(
+                    &node.path,
+                    format!("{what} must be a string, found {}", type_name(other)),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// A string, or a number or boolean written without quotes (read as its text).
+    pub fn scalar_text(&mut self, node: &YNode<'_>, what: &str) -> Option<String> {
+        match node.value {
+            Value::String(text) => Some(text.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            other => {
+                self.error(
+                    &node.path,
+                    format!("{what} must be a string, found {}", type_name(other)),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// A boolean (only `true` and `false`, as YAML 1.2 reads them).
+    pub fn boolean(&mut self, node: &YNode<'_>, what: &str) -> Option<bool> {
+        match node.value {
+            Value::Bool(b) => Some(*b),
+            Value::String(text) => {
+                self.error(
+                    &node.path,
+                    format!("{what} must be true or false, found the string `{text}`"),
+                    Some("YAML 1.2 reads only `true` and `false` as booleans".to_owned()),
+                );
+                None
+            }
+            other => {
+                self.error(
+                    &node.path,
+                    format!("{what} must be true or false, found {}", type_name(other)),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// A whole number within `range`.
+    pub fn integer(
+        &mut self,
+        node: &YNode<'_>,
+        what: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Option<i64> {
+        let value = match node.value {
+            Value::Number(n) => n.as_i64(),
+            _ => None,
+        };
+        match value {
+            Some(v) if range.contains(&v) => Some(v),
+            Some(v) => {
+                self.error(
+                    &node.path,
+                    format!("{what} is {v}, out of range"),
+                    Some(format!(
+                        "use a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    )),
+                );
+                None
+            }
+            None => {
+                self.error(
+                    &node.path,
+                    format!(
+                        "{what} must be a whole number, found {}",
+                        type_name(node.value)
+                    ),
+                    Some(format!(
+                        "use a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    /// A list of strings, each unique (optionally ignoring case).
+    pub fn unique_strings(
+        &mut self,
+        node: &YNode<'_>,
+        what: &str,
+        ignore_case: bool,
+    ) -> Option<Vec<String>> {
+        let items = self.sequence(node, what)?;
+        let mut out: Vec<String> = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for item in &items {
+            let Some(text) = self.scalar_text(item, &format!("each entry of {what}")) else {
+                ok = false;
+                continue;
+            };
+            let duplicate = out.iter().any(|seen| {
+                if ignore_case {
+                    seen.eq_ignore_ascii_case(&text)
+                } else {
+                    *seen == text
+                }
+            });
+            if duplicate {
+                let case = if ignore_case { " (ignoring case)" } else { "" };
+                self.error(
+                    &item.path,
+                    format!("duplicate entry `{text}` in {what}{case}"),
+                    Some("remove the duplicate".to_owned()),
+                );
+                ok = false;
+            }
+            out.push(text);
+        }
+        ok.then_some(out)
+    }
+}
