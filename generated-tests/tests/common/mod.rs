@@ -1,0 +1,28 @@
+//! Shared helpers: the rule set's IR, loaded by the compiler from `rules/`.
+
+use std::path::PathBuf;
+
+use rulec_compiler::ir::RuleIr;
+use rulec_compiler::project::{compile_rule, compile_shared, Layout};
+use rulec_runtime::CompiledRule;
+
+/// The rules crate's directory.
+pub fn rules_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rules")
+}
+
+/// The IR of the rule file `relative` (under `rules/`), compiled without errors.
+pub fn rule_ir(relative: &str) -> RuleIr {
+    let layout = Layout::standard(rules_root());
+    let shared = compile_shared(&layout);
+    let compiled = compile_rule(&layout, &shared, relative);
+    match compiled.rule {
+        Some(rule) => rule,
+        None => panic!("{relative} does not compile:\n{}", compiled.diagnostics),
+    }
+}
+
+/// Every compiled rule with its IR.
+pub fn all_rules() -> Vec<(&'static CompiledRule, RuleIr)> {
+    rulec_rules::RULES.iter().map(|rule| (*rule, rule_ir(rule.meta.source_file))).collect()
+}
