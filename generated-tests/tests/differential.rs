@@ -15,13 +15,43 @@ use serde_json::{json, Value};
 fn replacements() -> Vec<Option<Value>> {
     let mut out = vec![None];
     for v in [
-        json!(null), json!(""), json!(0), json!(1), json!(true), json!(false), json!("403"), json!(403), json!(403.0),
-        json!(7), json!(16), json!(17), json!(-1), json!(400), json!("get"), json!("list"), json!("secrets"),
-        json!("kube-system"), json!("Kube-System"), json!("system:node:x"), json!("system:serviceaccount:a:b"),
-        json!("eks:x"), json!("aksService"), json!([]), json!({}), json!(["x"]), json!({"code": 403}),
-        json!({"Code": 401, "Message": "m"}), json!("core/v1/namespaces/p/secrets/s/sub"), json!("a/b"),
-        json!("io.k8s.core.v1.secrets.get"), json!("k8s.io"), json!("{\"verb\":\"get\"}"), json!("[1]"), json!("NaN"),
-        json!(18446744073709551615u64), json!(1.5e300),
+        json!(null),
+        json!(""),
+        json!(0),
+        json!(1),
+        json!(true),
+        json!(false),
+        json!("403"),
+        json!(403),
+        json!(403.0),
+        json!(7),
+        json!(16),
+        json!(17),
+        json!(-1),
+        json!(400),
+        json!("get"),
+        json!("list"),
+        json!("secrets"),
+        json!("kube-system"),
+        json!("Kube-System"),
+        json!("system:node:x"),
+        json!("system:serviceaccount:a:b"),
+        json!("eks:x"),
+        json!("aksService"),
+        json!([]),
+        json!({}),
+        json!(["x"]),
+        json!({"code": 403}),
+        json!({"Code": 401, "Message": "m"}),
+        json!("core/v1/namespaces/p/secrets/s/sub"),
+        json!("a/b"),
+        json!("io.k8s.core.v1.secrets.get"),
+        json!("k8s.io"),
+        json!("{\"verb\":\"get\"}"),
+        json!("[1]"),
+        json!("NaN"),
+        json!(18446744073709551615u64),
+        json!(1.5e300),
     ] {
         out.push(Some(v));
     }
@@ -139,7 +169,10 @@ fn generated_code_agrees_with_the_interpreter() {
     eprintln!("differential: {checked} comparisons, {matched} matched");
     // The variations must exercise both outcomes, or the comparison proves little.
     assert!(checked > 3000, "only {checked} comparisons");
-    assert!(matched > 100 && matched < checked / 2, "{matched} of {checked} matched");
+    assert!(
+        matched > 100 && matched < checked / 2,
+        "{matched} of {checked} matched"
+    );
 }
 
 #[test]

@@ -11,7 +11,11 @@ const SEED: &str = "kubernetes/k8s_secret_access_denied.yml";
 
 fn outcome(test_name: &str) -> CaseOutcome {
     let ir = common::rule_ir(SEED);
-    let case = ir.tests.iter().find(|t| t.name == test_name).unwrap_or_else(|| panic!("no test named {test_name}"));
+    let case = ir
+        .tests
+        .iter()
+        .find(|t| t.name == test_name)
+        .unwrap_or_else(|| panic!("no test named {test_name}"));
     let event: Value = serde_json::from_str(&case.log_json).expect("test logs are JSON");
     CaseOutcome::evaluate(&RULE, &case.log_type, &event)
 }
@@ -26,8 +30,18 @@ fn check(test_name: &str, title: &str, dedup: &str) -> serde_json::Map<String, V
 }
 
 const CONTEXT_KEYS: [&str; 12] = [
-    "username", "sourceIPs", "userAgent", "namespace", "verb", "resource", "requestURI", "responseStatus", "cluster",
-    "secret_name", "response_code", "response_message",
+    "username",
+    "sourceIPs",
+    "userAgent",
+    "namespace",
+    "verb",
+    "resource",
+    "requestURI",
+    "responseStatus",
+    "cluster",
+    "secret_name",
+    "response_code",
+    "response_message",
 ];
 
 #[test]
@@ -37,7 +51,10 @@ fn eks_403() {
         "[attacker@example.com] failed secret enumeration attempt in [production/db-password] (response: 403)",
         "k8s_secret_denied_attacker@example.com_production",
     );
-    assert_eq!(context.keys().map(String::as_str).collect::<Vec<_>>(), CONTEXT_KEYS);
+    assert_eq!(
+        context.keys().map(String::as_str).collect::<Vec<_>>(),
+        CONTEXT_KEYS
+    );
     assert_eq!(
         Value::Object(context),
         json!({
@@ -86,8 +103,14 @@ fn gke() {
         "[user@company.com] failed secret enumeration attempt in [production/tls-cert] (response: 7)",
         "k8s_secret_denied_user@company.com_production",
     );
-    assert_eq!(context.keys().map(String::as_str).collect::<Vec<_>>(), CONTEXT_KEYS);
-    assert_eq!(context["requestURI"], json!("/apis/core/v1/namespaces/production/secrets/tls-cert"));
+    assert_eq!(
+        context.keys().map(String::as_str).collect::<Vec<_>>(),
+        CONTEXT_KEYS
+    );
+    assert_eq!(
+        context["requestURI"],
+        json!("/apis/core/v1/namespaces/production/secrets/tls-cert")
+    );
     assert_eq!(context["sourceIPs"], json!(["8.8.8.8"]));
     assert_eq!(context["verb"], json!("get"));
     assert_eq!(context["resource"], json!("secrets"));
@@ -111,9 +134,17 @@ fn metadata_is_carried() {
     assert_eq!(meta.id, "Kubernetes.Secret.AccessDenied");
     assert_eq!(meta.threshold, 20);
     assert_eq!(meta.dedup_period_minutes, 15);
-    assert_eq!(meta.log_types, ["Amazon.EKS.Audit", "Azure.MonitorActivity", "GCP.AuditLog"]);
-    assert_eq!(meta.reports, [("MITRE ATT&CK", &["TA0006:T1552.007", "TA0007:T1613"][..])]);
-    assert!(meta.runbook.is_some_and(|r| r.starts_with("1. Review the total count")));
+    assert_eq!(
+        meta.log_types,
+        ["Amazon.EKS.Audit", "Azure.MonitorActivity", "GCP.AuditLog"]
+    );
+    assert_eq!(
+        meta.reports,
+        [("MITRE ATT&CK", &["TA0006:T1552.007", "TA0007:T1613"][..])]
+    );
+    assert!(meta
+        .runbook
+        .is_some_and(|r| r.starts_with("1. Review the total count")));
 }
 
 /// Python details the Python rule decides: string codes, floats and bools,
@@ -125,21 +156,48 @@ fn python_edge_cases() {
         json!({"verb": "get", "user": {"username": user}, "objectRef": {"resource": "secrets", "namespace": namespace, "name": "s"},
                "responseStatus": {"code": code}, "p_log_type": "Amazon.EKS.Audit"})
     };
-    let matches = |event: &Value| (RULE.matches)(event["p_log_type"].as_str().unwrap_or_default(), event);
-    assert_eq!(matches(&eks(json!("403"), "prod", "u")), Ok(false), "a string code is not an int");
-    assert_eq!(matches(&eks(json!(403.0), "prod", "u")), Ok(false), "a float code is not an int");
-    assert_eq!(matches(&eks(json!(true), "prod", "u")), Ok(true), "True is the gRPC code 1");
+    let matches =
+        |event: &Value| (RULE.matches)(event["p_log_type"].as_str().unwrap_or_default(), event);
+    assert_eq!(
+        matches(&eks(json!("403"), "prod", "u")),
+        Ok(false),
+        "a string code is not an int"
+    );
+    assert_eq!(
+        matches(&eks(json!(403.0), "prod", "u")),
+        Ok(false),
+        "a float code is not an int"
+    );
+    assert_eq!(
+        matches(&eks(json!(true), "prod", "u")),
+        Ok(true),
+        "True is the gRPC code 1"
+    );
     assert_eq!(matches(&eks(json!(0), "prod", "u")), Ok(false));
     assert_eq!(matches(&eks(json!(17), "prod", "u")), Ok(false));
-    assert_eq!(matches(&eks(json!(403), "Kube-System", "u")), Ok(true), "namespaces compare case-sensitively");
+    assert_eq!(
+        matches(&eks(json!(403), "Kube-System", "u")),
+        Ok(true),
+        "namespaces compare case-sensitively"
+    );
     assert_eq!(matches(&eks(json!(403), "kube-public", "u")), Ok(false));
     assert_eq!(matches(&eks(json!(403), "prod", "eks:node")), Ok(false));
-    assert_eq!(matches(&eks(json!(403), "prod", "sa@p.iam.gserviceaccount.com")), Ok(true), "the suffix is tested as a prefix");
-    assert_eq!(matches(&eks(json!(403), "prod", "system:kube-scheduler")), Ok(false));
+    assert_eq!(
+        matches(&eks(json!(403), "prod", "sa@p.iam.gserviceaccount.com")),
+        Ok(true),
+        "the suffix is tested as a prefix"
+    );
+    assert_eq!(
+        matches(&eks(json!(403), "prod", "system:kube-scheduler")),
+        Ok(false)
+    );
     assert_eq!(matches(&eks(json!(403), "prod", "aksService")), Ok(false));
     let mut numeric_user = eks(json!(403), "prod", "u");
     numeric_user["user"]["username"] = json!(5);
-    assert!(matches(&numeric_user).is_err(), "Python raises on 5.startswith");
+    assert!(
+        matches(&numeric_user).is_err(),
+        "Python raises on 5.startswith"
+    );
     let mut list_status = eks(json!(403), "prod", "u");
     list_status["responseStatus"] = json!(["x"]);
     assert!(matches(&list_status).is_err(), "Python raises on list.get");
@@ -154,7 +212,8 @@ fn python_edge_cases() {
     assert_eq!(matches(&aks("not json")), Ok(false));
     assert_eq!(matches(&aks("")), Ok(false));
     assert!(matches(&aks("[1]")).is_err(), "Python raises on list.get");
-    let mut other_category = aks(r#"{"verb":"get","objectRef":{"resource":"secrets"},"responseStatus":{"code":403}}"#);
+    let mut other_category =
+        aks(r#"{"verb":"get","objectRef":{"resource":"secrets"},"responseStatus":{"code":403}}"#);
     assert_eq!(matches(&other_category), Ok(true));
     other_category["category"] = json!("kube-apiserver");
     assert_eq!(matches(&other_category), Ok(false));

@@ -65,7 +65,10 @@ fn main() -> ExitCode {
                 continue;
             };
             events += 1;
-            for rule in rulec_rules::RULES.iter().filter(|r| r.meta.enabled && r.meta.handles(log_type)) {
+            for rule in rulec_rules::RULES
+                .iter()
+                .filter(|r| r.meta.enabled && r.meta.handles(log_type))
+            {
                 if !rule.matches_event(log_type, &event) {
                     continue;
                 }

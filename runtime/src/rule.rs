@@ -119,11 +119,11 @@ pub struct CompiledRule {
     /// The severity for this event.
     pub severity: fn(&str, &serde_json::Value) -> Result<Severity, RuleError>,
     /// The alert context, keys in the rule's order.
-    pub alert_context: fn(
-        &str,
-        &serde_json::Value,
-    ) -> Result<serde_json::Map<String, serde_json::Value>, RuleError>,
+    pub alert_context: fn(&str, &serde_json::Value) -> Result<AlertContext, RuleError>,
 }
+
+/// An alert context: keys in the rule's order.
+pub type AlertContext = serde_json::Map<String, serde_json::Value>;
 
 /// The outputs of one matching event, after Panther's production defaults.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,4 +1,6 @@
 //! Shared helpers: the rule set's IR, loaded by the compiler from `rules/`.
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 
@@ -24,5 +26,8 @@ pub fn rule_ir(relative: &str) -> RuleIr {
 
 /// Every compiled rule with its IR.
 pub fn all_rules() -> Vec<(&'static CompiledRule, RuleIr)> {
-    rulec_rules::RULES.iter().map(|rule| (*rule, rule_ir(rule.meta.source_file))).collect()
+    rulec_rules::RULES
+        .iter()
+        .map(|rule| (*rule, rule_ir(rule.meta.source_file)))
+        .collect()
 }
