@@ -147,7 +147,7 @@ mod tests {
     fn parses_fields_fallbacks_and_braces() {
         let parts =
             parse_template("[{username or '<U>'}] {{x}} {a.b default \"N\"}{c}").expect("valid");
-        assert_eq!(parts.len(), 6);
+        assert_eq!(parts.len(), 5);
         assert!(
             matches!(&parts[1], RawPart::Field(RawField { fallback: Fallback::Or(t), .. }) if t == "<U>")
         );
