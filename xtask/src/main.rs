@@ -31,7 +31,9 @@ enum Command {
 }
 
 fn rules_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("rules")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("rules")
 }
 
 /// Rule files under the rules root (excluding data models and predicates), relative, sorted.
@@ -39,12 +41,19 @@ fn rule_files(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
-            let relative = path.strip_prefix(root).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+            let relative = path
+                .strip_prefix(root)
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if path.is_dir() {
-                if !["data_models", "predicates", "src", "examples", "target"].contains(&relative.as_str()) {
+                if !["data_models", "predicates", "src", "examples", "target"]
+                    .contains(&relative.as_str())
+                {
                     stack.push(path);
                 }
             } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
@@ -70,13 +79,22 @@ fn main() -> ExitCode {
             let files = rule_files(&layout.root);
             for file in &files {
                 let compiled = compile_rule(&layout, &shared, file);
-                let own: Vec<_> = compiled.diagnostics.0.iter().filter(|d| d.file == *file).collect();
+                let own: Vec<_> = compiled
+                    .diagnostics
+                    .0
+                    .iter()
+                    .filter(|d| d.file == *file)
+                    .collect();
                 for diagnostic in &own {
                     eprintln!("{diagnostic}");
                 }
                 errors += own.iter().filter(|d| d.is_error()).count();
                 if let Some(rule) = compiled.rule {
-                    println!("ok    {} ({file}, {} tests)", rule.meta.id, rule.tests.len());
+                    println!(
+                        "ok    {} ({file}, {} tests)",
+                        rule.meta.id,
+                        rule.tests.len()
+                    );
                 } else {
                     println!("error {file}");
                 }
@@ -89,13 +107,21 @@ fn main() -> ExitCode {
             }
         }
         Command::Expand { rule } => {
-            let file = rule_files(&layout.root).into_iter().find(|f| *f == rule).or_else(|| {
-                rule_files(&layout.root)
-                    .into_iter()
-                    .find(|f| compile_rule(&layout, &shared, f).rule.is_some_and(|r| r.meta.id == rule))
-            });
+            let file = rule_files(&layout.root)
+                .into_iter()
+                .find(|f| *f == rule)
+                .or_else(|| {
+                    rule_files(&layout.root).into_iter().find(|f| {
+                        compile_rule(&layout, &shared, f)
+                            .rule
+                            .is_some_and(|r| r.meta.id == rule)
+                    })
+                });
             let Some(file) = file else {
-                eprintln!("error: no rule file or RuleID `{rule}` under {}", layout.root.display());
+                eprintln!(
+                    "error: no rule file or RuleID `{rule}` under {}",
+                    layout.root.display()
+                );
                 return ExitCode::FAILURE;
             };
             let compiled = compile_rule(&layout, &shared, &file);
@@ -103,7 +129,13 @@ fn main() -> ExitCode {
                 eprintln!("{}", compiled.diagnostics);
                 return ExitCode::FAILURE;
             };
-            let tokens = generate_rule(&ir, &Options { tracked_files: Vec::new(), with_tests: true });
+            let tokens = generate_rule(
+                &ir,
+                &Options {
+                    tracked_files: Vec::new(),
+                    with_tests: true,
+                },
+            );
             match syn::parse2::<syn::File>(tokens) {
                 Ok(file) => {
                     println!("{}", prettyplease::unparse(&file));
