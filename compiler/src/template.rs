@@ -156,7 +156,7 @@ mod tests {
             matches!(&parts[3], RawPart::Field(RawField { fallback: Fallback::Default(t), path }) if t == "N" && path.len() == 2)
         );
         assert!(matches!(
-            &parts[5],
+            &parts[4],
             RawPart::Field(RawField {
                 fallback: Fallback::None,
                 ..
