@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use crate::diag::Diagnostic;
 use crate::expr_parse::{parse_expr_list, parse_value_expr, NoPredicates, Scope};
 use crate::ir::{DataModelIr, DocumentIr, Expr, ValueExpr};
-use crate::yaml::{Reader, SourceFile, YNode};
+use crate::yaml::{member, Reader, SourceFile, YNode};
 
 const KEYS: [&str; 10] = [
     "AnalysisType",
@@ -33,25 +33,9 @@ pub fn parse_data_model(file: &SourceFile) -> (Option<DataModelIr>, Vec<Diagnost
 fn read_model(reader: &mut Reader<'_>, root: &YNode<'_>, source_file: &str) -> Option<DataModelIr> {
     let members = reader.mapping(root, "a data-model file")?;
     reader.unknown_keys(root, &members, &KEYS, "a data model");
-    let get = |key: &str| {
-        members
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone())
-    };
-    let required = |reader: &mut Reader<'_>, key: &str| {
-        let found = get(key);
-        if found.is_none() {
-            reader.error(
-                &root.path,
-                format!("data model without `{key}`"),
-                Some(format!("add `{key}:`")),
-            );
-        }
-        found
-    };
+    let get = |key: &str| member(&members, key);
 
-    if let Some(kind) = required(reader, "AnalysisType") {
+    if let Some(kind) = reader.required(root, &members, "AnalysisType", "data model") {
         if reader
             .string(&kind, "`AnalysisType`")
             .is_some_and(|k| k != "datamodel")
@@ -59,10 +43,15 @@ fn read_model(reader: &mut Reader<'_>, root: &YNode<'_>, source_file: &str) -> O
             reader.error(&kind.path, "expected `AnalysisType: datamodel`", None);
         }
     }
-    let id = required(reader, "DataModelID").and_then(|n| reader.string(&n, "`DataModelID`"));
-    let enabled = required(reader, "Enabled").and_then(|n| reader.boolean(&n, "`Enabled`"));
-    let log_types =
-        required(reader, "LogTypes").and_then(|n| reader.unique_strings(&n, "`LogTypes`", false));
+    let id = reader
+        .required(root, &members, "DataModelID", "data model")
+        .and_then(|n| reader.string(&n, "`DataModelID`"));
+    let enabled = reader
+        .required(root, &members, "Enabled", "data model")
+        .and_then(|n| reader.boolean(&n, "`Enabled`"));
+    let log_types = reader
+        .required(root, &members, "LogTypes", "data model")
+        .and_then(|n| reader.unique_strings(&n, "`LogTypes`", false));
     if let Some(filename) = get("Filename") {
         reader.key_error(
             &filename.path,
@@ -97,23 +86,18 @@ fn read_model(reader: &mut Reader<'_>, root: &YNode<'_>, source_file: &str) -> O
                 continue;
             };
             reader.unknown_keys(&item, &entry, &["Name", "Value"], "a definition");
-            let name = entry
-                .iter()
-                .find(|(k, _)| *k == "Name")
-                .and_then(|(_, n)| reader.string(n, "`Name`"));
+            let name = reader
+                .required(&item, &entry, "Name", "definition")
+                .and_then(|n| reader.string(&n, "`Name`"));
             let scope = Scope {
                 udm_names: None,
                 allow_computed: true,
                 documents: &document_names,
                 definitions: &definitions,
             };
-            let value = match entry.iter().find(|(k, _)| *k == "Value") {
-                Some((_, v)) => parse_value_expr(reader, v, &scope),
-                None => {
-                    reader.error(&item.path, "definition without `Value`", None);
-                    None
-                }
-            };
+            let value = reader
+                .required(&item, &entry, "Value", "definition")
+                .and_then(|v| parse_value_expr(reader, &v, &scope));
             if let (Some(name), Some(value)) = (name, value) {
                 definitions.push((name, value));
             }
@@ -128,7 +112,7 @@ fn read_model(reader: &mut Reader<'_>, root: &YNode<'_>, source_file: &str) -> O
         documents: &document_names,
         definitions: &definitions,
     };
-    match required(reader, "Mappings") {
+    match reader.required(root, &members, "Mappings", "data model") {
         Some(list) => {
             for item in reader.sequence(&list, "`Mappings`").unwrap_or_default() {
                 if let Some((name, value)) = read_mapping(reader, &item, &scope) {
@@ -164,30 +148,13 @@ fn read_document(
 ) -> Option<DocumentIr> {
     let entry = reader.mapping(node, "a document")?;
     reader.unknown_keys(node, &entry, &["Name", "Decode", "When"], "a document");
-    let find = |key: &str| {
-        entry
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone())
-    };
-    let name = match find("Name") {
-        Some(n) => reader.string(&n, "`Name`"),
-        None => {
-            reader.error(&node.path, "document without `Name`", None);
-            None
-        }
-    };
-    let source = match find("Decode") {
-        Some(n) => parse_value_expr(reader, &n, scope),
-        None => {
-            reader.error(
-                &node.path,
-                "document without `Decode` (the string field holding JSON)",
-                None,
-            );
-            None
-        }
-    };
+    let find = |key: &str| member(&entry, key);
+    let name = reader
+        .required(node, &entry, "Name", "document")
+        .and_then(|n| reader.string(&n, "`Name`"));
+    let source = reader
+        .required(node, &entry, "Decode", "document")
+        .and_then(|n| parse_value_expr(reader, &n, scope));
     let when = match find("When") {
         Some(n) => Some(Expr::All(parse_expr_list(
             reader,
@@ -217,19 +184,9 @@ fn read_mapping(
         &["Name", "Path", "Method", "Value"],
         "a mapping",
     );
-    let find = |key: &str| {
-        entry
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone())
-    };
-    let name = match find("Name") {
-        Some(n) => reader.string(&n, "`Name`")?,
-        None => {
-            reader.error(&node.path, "mapping without `Name`", None);
-            return None;
-        }
-    };
+    let find = |key: &str| member(&entry, key);
+    let name = reader.required(node, &entry, "Name", "mapping")?;
+    let name = reader.string(&name, "`Name`")?;
     if let Some(method) = find("Method") {
         reader.error(
             &method.path,

@@ -8,7 +8,7 @@ use yaml_serde::Value;
 use crate::diag::did_you_mean;
 use crate::ir::{CmpOp, Expr, FieldRef, Lit, NumLit, Seg, Test, ValueExpr};
 use crate::keypath::parse_key_path;
-use crate::yaml::{type_name, Reader, YNode};
+use crate::yaml::{member, type_name, Reader, YNode};
 
 /// How a predicate reference resolved.
 pub enum PredicateLookup {
@@ -51,21 +51,7 @@ pub struct Scope<'s> {
 
 const COMBINATORS: [&str; 4] = ["All", "Any", "OnlyOne", "None"];
 const KEY_SPECIFIERS: [&str; 5] = ["Key", "DeepKey", "KeyPath", "DataModel", "Computed"];
-const EXPRESSION_KEYS: [&str; 12] = [
-    "All",
-    "Any",
-    "OnlyOne",
-    "None",
-    "Predicate",
-    "Key",
-    "DeepKey",
-    "KeyPath",
-    "DataModel",
-    "Computed",
-    "Condition",
-    "Value",
-];
-const EXPRESSION_KEYS_WITH_VALUES: [&str; 13] = [
+const EXPRESSION_KEYS: [&str; 13] = [
     "All",
     "Any",
     "OnlyOne",
@@ -175,12 +161,7 @@ pub fn parse_expr(
 ) -> Option<Expr> {
     let members = reader.mapping(node, "a match expression")?;
     let has = |key: &str| members.iter().any(|(k, _)| *k == key);
-    let get = |key: &str| {
-        members
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone())
-    };
+    let get = |key: &str| member(&members, key);
 
     if let Some(combinator) = COMBINATORS.iter().find(|c| has(c)) {
         if members.len() != 1 {
@@ -246,12 +227,7 @@ pub fn parse_expr(
         };
     }
 
-    let allowed: &[&str] = if has("Values") {
-        &EXPRESSION_KEYS_WITH_VALUES
-    } else {
-        &EXPRESSION_KEYS
-    };
-    reader.unknown_keys(node, &members, allowed, "a match expression");
+    reader.unknown_keys(node, &members, &EXPRESSION_KEYS, "a match expression");
 
     let Some(condition_node) = get("Condition") else {
         let help = if members.iter().any(|(k, _)| KEY_SPECIFIERS.contains(k)) {
@@ -292,7 +268,7 @@ pub fn parse_expr(
         return None;
     }
 
-    let field = parse_key_specifier(reader, node, &members, scope, predicates)?;
+    let field = parse_key_specifier(reader, node, &members, scope)?;
     let test = parse_test(
         reader,
         node,
@@ -503,7 +479,6 @@ fn parse_key_specifier(
     node: &YNode<'_>,
     members: &[(&str, YNode<'_>)],
     scope: &Scope<'_>,
-    predicates: &mut dyn PredicateResolver,
 ) -> Option<FieldRef> {
     let specifiers: Vec<&(&str, YNode<'_>)> = members
         .iter()
@@ -525,8 +500,19 @@ fn parse_key_specifier(
         }
         return None;
     };
-    let _ = predicates;
-    match *kind {
+    parse_field_spec(reader, node, kind, spec, scope)
+}
+
+/// Parses one key specifier (`Key`, `DeepKey`, `KeyPath`, `DataModel`, or
+/// `Computed` where the scope allows it) of the mapping `node`.
+pub fn parse_field_spec(
+    reader: &mut Reader<'_>,
+    node: &YNode<'_>,
+    kind: &str,
+    spec: &YNode<'_>,
+    scope: &Scope<'_>,
+) -> Option<FieldRef> {
+    match kind {
         "Key" => Some(FieldRef::Event(vec![Seg::Key(
             reader.scalar_text(spec, "`Key`")?,
         )])),
@@ -680,12 +666,7 @@ pub fn parse_value_expr(
         }
     }
     let members = reader.mapping(node, "a value transform")?;
-    let get = |key: &str| {
-        members
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone())
-    };
+    let get = |key: &str| member(&members, key);
     let Some((form, operand)) = members
         .iter()
         .find(|(k, _)| VALUE_FORMS.contains(k))

@@ -9,7 +9,7 @@ use yaml_serde::Value;
 use crate::diag::{did_you_mean, Diagnostic};
 use crate::expr_parse::{parse_expr_list, PredicateLookup, PredicateResolver, Scope};
 use crate::ir::{Expr, Seg};
-use crate::yaml::{Reader, SourceFile, YNode};
+use crate::yaml::{member, Reader, SourceFile, YNode};
 
 /// A compiled predicate.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,12 +104,7 @@ fn collect(
         return;
     };
     reader.unknown_keys(&root, &members, &FILE_KEYS, "a predicate file");
-    let get = |key: &str| {
-        members
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone())
-    };
+    let get = |key: &str| member(&members, key);
     match get("AnalysisType") {
         Some(kind) => {
             if reader
@@ -134,11 +129,10 @@ fn collect(
             continue;
         };
         reader.unknown_keys(&item, &entry, &PREDICATE_KEYS, "a predicate");
-        let Some((_, id_node)) = entry.iter().find(|(k, _)| *k == "PredicateID") else {
-            reader.error(&item.path, "predicate without `PredicateID`", None);
+        let Some(id_node) = reader.required(&item, &entry, "PredicateID", "predicate") else {
             continue;
         };
-        let Some(id) = reader.string(id_node, "`PredicateID`") else {
+        let Some(id) = reader.string(&id_node, "`PredicateID`") else {
             continue;
         };
         if raw.contains_key(&id) {
@@ -202,10 +196,7 @@ impl PredicateResolver for Compiler<'_> {
         self.stack.pop();
         let ok = !reader.has_errors();
         self.diagnostics.extend(reader.finish());
-        let compiled = compiled.filter(|_| ok).map(|p| Predicate {
-            source_file: file.name.clone(),
-            ..p
-        });
+        let compiled = compiled.filter(|_| ok);
         let lookup = match &compiled {
             Some(p) => PredicateLookup::Found(p.expr.clone()),
             None => PredicateLookup::Invalid,
@@ -223,12 +214,7 @@ impl Compiler<'_> {
         node: &YNode<'_>,
     ) -> Option<Predicate> {
         let entry = reader.mapping(node, "a predicate")?;
-        let find = |key: &str| {
-            entry
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, v)| v.clone())
-        };
+        let find = |key: &str| member(&entry, key);
         let udm_names = self.udm_names;
         let scope = Scope {
             udm_names: Some(udm_names),
@@ -280,7 +266,7 @@ impl Compiler<'_> {
             id: id.to_owned(),
             description,
             expr,
-            source_file: String::new(),
+            source_file: reader.file().name.clone(),
         })
     }
 }

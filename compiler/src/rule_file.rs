@@ -7,16 +7,15 @@ use rulec_runtime::Severity;
 use yaml_serde::Value;
 
 use crate::diag::{did_you_mean, Diagnostic};
-use crate::expr_parse::{parse_expr_list, Scope};
+use crate::expr_parse::{parse_expr_list, parse_field_spec, Scope};
 use crate::ir::{
     DataModelIr, Expr, FieldRef, RuleIr, RuleMetaIr, Seg, SeverityRule, Template, TemplatePart,
     TestCase,
 };
-use crate::keypath::parse_key_path;
 use crate::names::test_fn_names;
 use crate::predicate::PredicateSet;
 use crate::template::{parse_template, RawPart};
-use crate::yaml::{type_name, Reader, SourceFile, YNode};
+use crate::yaml::{member, type_name, Reader, SourceFile, YNode};
 
 /// Every key of Panther's rule format, plus rulec's `AlertDedup` and `Detection`.
 pub const RULE_KEYS: [&str; 29] = [
@@ -75,28 +74,12 @@ pub fn parse_rule(file: &SourceFile, library: &Library<'_>) -> (Option<RuleIr>, 
 fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -> Option<RuleIr> {
     let members = reader.mapping(root, "a rule file")?;
     reader.unknown_keys(root, &members, &RULE_KEYS, "a rule");
-    let get = |key: &str| {
-        members
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone())
-    };
-    let required = |reader: &mut Reader<'_>, key: &str| {
-        let found = get(key);
-        if found.is_none() {
-            reader.error(
-                &root.path,
-                format!("rule without `{key}`"),
-                Some(format!("add `{key}:`, it is required")),
-            );
-        }
-        found
-    };
+    let get = |key: &str| member(&members, key);
     let optional_text = |reader: &mut Reader<'_>, key: &str| {
         get(key).and_then(|n| reader.scalar_text(&n, &format!("`{key}`")))
     };
 
-    if let Some(kind) = required(reader, "AnalysisType") {
+    if let Some(kind) = reader.required(root, &members, "AnalysisType", "rule") {
         if let Some(kind_text) = reader.string(&kind, "`AnalysisType`") {
             if kind_text != "rule" {
                 reader.error(
@@ -107,32 +90,39 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
             }
         }
     }
-    let enabled = required(reader, "Enabled").and_then(|n| reader.boolean(&n, "`Enabled`"));
-    let id = required(reader, "RuleID").and_then(|n| {
-        let id = reader.string(&n, "`RuleID`")?;
-        if id.is_empty() || id.contains(RULE_ID_FORBIDDEN) {
-            reader.error(
-                &n.path,
-                format!("`RuleID` `{id}` is empty or contains one of < > & \" %"),
-                Some("use letters, digits, dots, dashes and underscores".to_owned()),
-            );
-            return None;
-        }
-        Some(id)
-    });
-    let log_types = required(reader, "LogTypes").and_then(|n| {
-        let types = reader.unique_strings(&n, "`LogTypes`", false)?;
-        if types.is_empty() {
-            reader.error(
-                &n.path,
-                "`LogTypes` is empty",
-                Some("list the log types the rule reads".to_owned()),
-            );
-            return None;
-        }
-        Some(types)
-    });
-    let severity = required(reader, "Severity")
+    let enabled = reader
+        .required(root, &members, "Enabled", "rule")
+        .and_then(|n| reader.boolean(&n, "`Enabled`"));
+    let id = reader
+        .required(root, &members, "RuleID", "rule")
+        .and_then(|n| {
+            let id = reader.string(&n, "`RuleID`")?;
+            if id.is_empty() || id.contains(RULE_ID_FORBIDDEN) {
+                reader.error(
+                    &n.path,
+                    format!("`RuleID` `{id}` is empty or contains one of < > & \" %"),
+                    Some("use letters, digits, dots, dashes and underscores".to_owned()),
+                );
+                return None;
+            }
+            Some(id)
+        });
+    let log_types = reader
+        .required(root, &members, "LogTypes", "rule")
+        .and_then(|n| {
+            let types = reader.unique_strings(&n, "`LogTypes`", false)?;
+            if types.is_empty() {
+                reader.error(
+                    &n.path,
+                    "`LogTypes` is empty",
+                    Some("list the log types the rule reads".to_owned()),
+                );
+                return None;
+            }
+            Some(types)
+        });
+    let severity = reader
+        .required(root, &members, "Severity", "rule")
         .and_then(|n| parse_severity(reader, &n, false))
         .flatten();
     if let Some(filename) = get("Filename") {
@@ -177,10 +167,8 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
         Some(n) => reader.boolean(&n, "`CreateAlert`"),
         None => Some(true),
     };
-    for key in ["OnlyUseBaseRiskScore"] {
-        if let Some(n) = get(key) {
-            reader.boolean(&n, &format!("`{key}`"));
-        }
+    if let Some(n) = get("OnlyUseBaseRiskScore") {
+        reader.boolean(&n, "`OnlyUseBaseRiskScore`");
     }
 
     // Data models and names the logic may use.
@@ -218,7 +206,7 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
         }
         None => Some(None),
     };
-    let detection = match required(reader, "Detection") {
+    let detection = match reader.required(root, &members, "Detection", "rule") {
         Some(n) => parse_expr_list(reader, &n, &scope, &mut predicates, "`Detection`"),
         None => None,
     };
@@ -230,15 +218,15 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
     let tests = get("Tests").map_or(Some(Vec::new()), |n| {
         parse_tests(reader, &n, log_types.as_deref().unwrap_or(&[]))
     });
-    let test_keys: BTreeSet<String> = tests
-        .iter()
-        .flatten()
-        .filter_map(|t| serde_json::from_str::<serde_json::Value>(&t.log_json).ok())
-        .flat_map(|log| match log {
-            serde_json::Value::Object(map) => map.keys().cloned().collect::<Vec<_>>(),
-            _ => Vec::new(),
-        })
-        .collect();
+    // Top-level keys of the test events, read from the YAML (templates may name them).
+    let test_keys: BTreeSet<String> = match get("Tests").map(|n| n.value) {
+        Some(Value::Sequence(cases)) => cases
+            .iter()
+            .filter_map(|case| case.get("Log").and_then(Value::as_mapping))
+            .flat_map(|log| log.keys().filter_map(Value::as_str).map(str::to_owned))
+            .collect(),
+        _ => BTreeSet::new(),
+    };
     let resolver = FieldResolver {
         udm_names: &udm_names,
         test_keys: &test_keys,
@@ -248,7 +236,7 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
     let dedup =
         get("AlertDedup").map(|n| parse_output_template(reader, &n, "`AlertDedup`", &resolver));
     let alert_context = get("AlertContext").map_or(Some(Vec::new()), |n| {
-        parse_alert_context(reader, &n, &udm_names)
+        parse_alert_context(reader, &n, &scope)
     });
 
     let condition = match inline_filters? {
@@ -343,12 +331,7 @@ fn parse_dynamic_severities(
             &["ChangeTo", "Conditions"],
             "a dynamic severity",
         );
-        let find = |key: &str| {
-            entry
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, v)| v.clone())
-        };
+        let find = |key: &str| member(&entry, key);
         let (Some(change_to), Some(conditions)) = (find("ChangeTo"), find("Conditions")) else {
             reader.error(
                 &item.path,
@@ -388,12 +371,7 @@ fn parse_tests(
             continue;
         };
         reader.unknown_keys(item, &entry, &TEST_KEYS, "a test");
-        let find = |key: &str| {
-            entry
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, v)| v.clone())
-        };
+        let find = |key: &str| member(&entry, key);
         let name = match find("Name") {
             Some(n) => reader.scalar_text(&n, "a test's `Name`"),
             None => {
@@ -554,7 +532,7 @@ fn parse_output_template(
 fn parse_alert_context(
     reader: &mut Reader<'_>,
     node: &YNode<'_>,
-    udm_names: &BTreeSet<String>,
+    scope: &Scope<'_>,
 ) -> Option<Vec<(String, FieldRef)>> {
     let mut out: Vec<(String, FieldRef)> = Vec::new();
     for item in reader.sequence(node, "`AlertContext`")? {
@@ -565,12 +543,7 @@ fn parse_alert_context(
             &["KeyName", "KeyValue"],
             "an alert-context entry",
         );
-        let find = |key: &str| {
-            entry
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, v)| v.clone())
-        };
+        let find = |key: &str| member(&entry, key);
         let (Some(name_node), Some(value_node)) = (find("KeyName"), find("KeyValue")) else {
             reader.error(
                 &item.path,
@@ -603,71 +576,7 @@ fn parse_alert_context(
             );
             return None;
         };
-        let field = match *kind {
-            "Key" => FieldRef::Event(vec![Seg::Key(reader.scalar_text(spec_node, "`Key`")?)]),
-            "DeepKey" => {
-                let mut segs = Vec::new();
-                for step in reader.sequence(spec_node, "`DeepKey`")? {
-                    match step.value {
-                        Value::String(k) => segs.push(Seg::Key(k.clone())),
-                        Value::Number(n) if n.as_u64().is_some() => {
-                            segs.push(Seg::Index(n.as_u64().unwrap_or(0) as usize))
-                        }
-                        other => {
-                            reader.error(
-                                &step.path,
-                                format!(
-                                    "a `DeepKey` step must be a key or index, found {}",
-                                    type_name(other)
-                                ),
-                                None,
-                            );
-                            return None;
-                        }
-                    }
-                }
-                FieldRef::Event(segs)
-            }
-            "KeyPath" | "DataModel" => {
-                let text = reader.scalar_text(spec_node, &format!("`{kind}`"))?;
-                let segs = match parse_key_path(&text) {
-                    Ok(segs) => segs,
-                    Err(problem) => {
-                        reader.error(
-                            &spec_node.path,
-                            format!("invalid path `{text}`: {problem}"),
-                            None,
-                        );
-                        return None;
-                    }
-                };
-                if *kind == "KeyPath" {
-                    FieldRef::Event(segs)
-                } else {
-                    match segs.split_first() {
-                        Some((Seg::Key(name), rest)) if udm_names.contains(name) => FieldRef::Udm {
-                            name: name.clone(),
-                            rest: rest.to_vec(),
-                        },
-                        Some((Seg::Key(name), _)) => {
-                            let help = did_you_mean(name, udm_names.iter().map(String::as_str))
-                                .map(|s| format!("did you mean `{s}`?"));
-                            reader.error(&spec_node.path, format!("no data model of this rule's log types defines the field `{name}`"), help);
-                            return None;
-                        }
-                        _ => {
-                            reader.error(
-                                &spec_node.path,
-                                "a `DataModel` field starts with a name",
-                                None,
-                            );
-                            return None;
-                        }
-                    }
-                }
-            }
-            _ => return None,
-        };
+        let field = parse_field_spec(reader, &value_node, kind, spec_node, scope)?;
         out.push((name, field));
     }
     Some(out)

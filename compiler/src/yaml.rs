@@ -55,6 +55,14 @@ impl<'v> YNode<'v> {
     }
 }
 
+/// The member `key` of a mapping's members, as [`Reader::mapping`] returns them.
+pub fn member<'v>(members: &[(&str, YNode<'v>)], key: &str) -> Option<YNode<'v>> {
+    members
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.clone())
+}
+
 /// A short name for a YAML value's type, for messages.
 pub fn type_name(value: &Value) -> &'static str {
     match value {
@@ -217,6 +225,25 @@ impl<'f> Reader<'f> {
         Some(members)
     }
 
+    /// The member `key`; reports `<what> without `key`` when it is absent.
+    pub fn required<'v>(
+        &mut self,
+        node: &YNode<'v>,
+        members: &[(&str, YNode<'v>)],
+        key: &str,
+        what: &str,
+    ) -> Option<YNode<'v>> {
+        let found = member(members, key);
+        if found.is_none() {
+            self.error(
+                &node.path,
+                format!("{what} without `{key}`"),
+                Some(format!("add `{key}:`, it is required")),
+            );
+        }
+        found
+    }
+
     /// Reports every key not in `allowed`, suggesting the nearest allowed one.
     pub fn unknown_keys(
         &mut self,
@@ -263,25 +290,19 @@ impl<'f> Reader<'f> {
 
     /// A string; reports anything else.
     pub fn string(&mut self, node: &YNode<'_>, what: &str) -> Option<String> {
-        match node.value {
-            Value::String(text) => Some(text.clone()),
-            other => {
-                self.error(
-                    &node.path,
-                    format!("{what} must be a string, found {}", type_name(other)),
-                    None,
-                );
-                None
-            }
-        }
+        self.text(node, what, false)
     }
 
     /// A string, or a number or boolean written without quotes (read as its text).
     pub fn scalar_text(&mut self, node: &YNode<'_>, what: &str) -> Option<String> {
+        self.text(node, what, true)
+    }
+
+    fn text(&mut self, node: &YNode<'_>, what: &str, accept_scalars: bool) -> Option<String> {
         match node.value {
             Value::String(text) => Some(text.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
+            Value::Number(n) if accept_scalars => Some(n.to_string()),
+            Value::Bool(b) if accept_scalars => Some(b.to_string()),
             other => {
                 self.error(
                     &node.path,

@@ -136,7 +136,9 @@ impl<'a> Node<'a> for &'a serde_json::Value {
     }
 
     fn as_number(self) -> Option<Number> {
-        let number = self.as_number_ref()?;
+        let serde_json::Value::Number(number) = self else {
+            return None;
+        };
         Some(if let Some(i) = number.as_i64() {
             Number::Int(i)
         } else if let Some(u) = number.as_u64() {
@@ -175,19 +177,6 @@ impl<'a> Node<'a> for &'a serde_json::Value {
 
     fn to_json(self) -> serde_json::Value {
         self.clone()
-    }
-}
-
-trait AsNumberRef {
-    fn as_number_ref(&self) -> Option<&serde_json::Number>;
-}
-
-impl AsNumberRef for serde_json::Value {
-    fn as_number_ref(&self) -> Option<&serde_json::Number> {
-        match self {
-            serde_json::Value::Number(number) => Some(number),
-            _ => None,
-        }
     }
 }
 

@@ -11,10 +11,16 @@ use crate::val::Val;
 /// event: each key case-insensitively, `None` as soon as a step is not a dict.
 #[inline]
 pub fn get_ci<'a, N: Node<'a>>(node: N, keys: &[&str]) -> Val<'a, N> {
+    walk(node, keys, |current, key| current.get_ci(key))
+}
+
+/// Follows `steps` from `node` with `next`, absent as soon as a step finds nothing.
+#[inline]
+fn walk<'a, N: Node<'a>, S>(node: N, steps: &[S], next: impl Fn(N, &S) -> Option<N>) -> Val<'a, N> {
     let mut current = node;
-    for key in keys {
-        match current.get_ci(key) {
-            Some(next) => current = next,
+    for step in steps {
+        match next(current, step) {
+            Some(found) => current = found,
             None => return Val::Missing,
         }
     }
@@ -34,18 +40,10 @@ pub enum Step<'k> {
 /// lookup on Panther's event).
 #[inline]
 pub fn follow_ci<'a, N: Node<'a>>(node: N, steps: &[Step<'_>]) -> Val<'a, N> {
-    let mut current = node;
-    for step in steps {
-        let next = match *step {
-            Step::Key(key) => current.get_ci(key),
-            Step::Index(index) => current.index(index),
-        };
-        match next {
-            Some(next) => current = next,
-            None => return Val::Missing,
-        }
-    }
-    Val::Node(current)
+    walk(node, steps, |current, step| match *step {
+        Step::Key(key) => current.get_ci(key),
+        Step::Index(index) => current.index(index),
+    })
 }
 
 /// Follows `steps` below an already resolved value, case-insensitively (the
@@ -87,14 +85,7 @@ pub fn udm_fallback<'a, N: Node<'a>>(event: N, name: &str) -> Val<'a, N> {
 /// a plain decoded dict).
 #[inline]
 pub fn get_exact<'a, N: Node<'a>>(node: N, keys: &[&str]) -> Val<'a, N> {
-    let mut current = node;
-    for key in keys {
-        match current.get(key) {
-            Some(next) => current = next,
-            None => return Val::Missing,
-        }
-    }
-    Val::Node(current)
+    walk(node, keys, |current, key| current.get(key))
 }
 
 /// Python's `value.get(key)`: `None` for `None`, an `AttributeError` for
