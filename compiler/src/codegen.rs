@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 
 use crate::ir::{
     CmpOp, DataModelIr, Expr, Fallback, FieldRef, Lit, NumLit, RuleIr, Seg, Template, TemplatePart,
-    Test, ValueExpr,
+    Test, TestBody, ValueExpr,
 };
 use crate::names::rule_module_name;
 use rulec_runtime::{PyType, Severity};
@@ -93,6 +93,8 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
             quote!(__rt::serde_json::Map::new()),
         ),
     ];
+    let event_time = generate_event_time(rule);
+    let test_data = generate_test_data(rule);
     let tests = if options.with_tests {
         generate_tests(rule)
     } else {
@@ -112,10 +114,13 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
             pub static META: __rt::RuleMeta = #meta;
             #(#specialised)*
             #(#dispatchers)*
+            #event_time
+            #test_data
             fn matches_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<bool, __rt::RuleError> { matches(log_type, event) }
             fn title_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<::std::string::String, __rt::RuleError> { title(log_type, event) }
             fn dedup_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<::std::string::String, __rt::RuleError> { dedup(log_type, event) }
             fn severity_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<__rt::Severity, __rt::RuleError> { severity(log_type, event) }
+            fn event_time_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::option::Option<__rt::Timestamp> { event_time(log_type, event) }
             fn alert_context_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<__rt::serde_json::Map<::std::string::String, __rt::serde_json::Value>, __rt::RuleError> { alert_context(log_type, event) }
             /// The rule as an object-safe handle over `serde_json::Value` events.
             pub static RULE: __rt::CompiledRule = __rt::CompiledRule {
@@ -125,6 +130,8 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
                 dedup: dedup_json,
                 severity: severity_json,
                 alert_context: alert_context_json,
+                event_time: event_time_json,
+                tests: TESTS,
             };
             #tests
         }
@@ -189,16 +196,23 @@ fn generate_meta(rule: &RuleIr) -> TokenStream {
 fn generate_tests(rule: &RuleIr) -> TokenStream {
     let cases = rule.tests.iter().map(|case| {
         let fn_name = format_ident!("{}", case.fn_name);
-        let name = &case.name;
-        let expected = case.expected;
-        let log_type = &case.log_type;
-        let log = &case.log_json;
-        let doc = format!("Test case `{name}` (ExpectedResult: {expected}).");
+        let fn_name_text = &case.fn_name;
+        let doc = match &case.body {
+            TestBody::Event(test) => format!(
+                "Test case `{}` (ExpectedResult: {}).",
+                case.name, test.expected
+            ),
+            TestBody::Sequence(test) => format!(
+                "Threshold test `{}` ({} expected alert(s)).",
+                case.name,
+                test.expected_alerts.len()
+            ),
+        };
         quote! {
             #[doc = #doc]
             #[test]
             fn #fn_name() {
-                __rt::testing::run_case(&super::RULE, #name, #expected, #log_type, #log);
+                __rt::testing::run_case(&super::RULE, #fn_name_text);
             }
         }
     });
@@ -207,6 +221,115 @@ fn generate_tests(rule: &RuleIr) -> TokenStream {
         mod tests {
             use ::rulec_runtime as __rt;
             #(#cases)*
+        }
+    }
+}
+
+fn opt_severity(severity: Option<Severity>) -> TokenStream {
+    match severity {
+        Some(s) => {
+            let s = severity_tokens(s);
+            quote! { ::core::option::Option::Some(#s) }
+        }
+        None => quote! { ::core::option::Option::None },
+    }
+}
+
+/// The `TESTS` static: every test case as runtime data.
+fn generate_test_data(rule: &RuleIr) -> TokenStream {
+    let cases = rule.tests.iter().map(|case| {
+        let name = &case.name;
+        let fn_name = &case.fn_name;
+        let body = match &case.body {
+            TestBody::Event(test) => {
+                let expected = test.expected;
+                let log_type = &test.log_type;
+                let log = &test.log_json;
+                let e = &test.expect;
+                let title = opt_str(&e.title);
+                let dedup = opt_str(&e.dedup);
+                let severity = opt_severity(e.severity);
+                let context = opt_str(&e.alert_context);
+                quote! {
+                    __rt::testing::TestBody::Event(__rt::testing::EventTest {
+                        expected: #expected,
+                        log_type: #log_type,
+                        log_json: #log,
+                        expect: __rt::testing::ValueExpectations {
+                            title: #title,
+                            dedup: #dedup,
+                            severity: #severity,
+                            alert_context: #context,
+                        },
+                    })
+                }
+            }
+            TestBody::Sequence(test) => {
+                let steps = test.steps.iter().map(|step| {
+                    let log_type = &step.log_type;
+                    let log = &step.log_json;
+                    let time = opt_str(&step.time);
+                    let repeat = step.repeat;
+                    let every = step.every_millis;
+                    quote! {
+                        __rt::testing::SequenceStep {
+                            log_type: #log_type,
+                            log_json: #log,
+                            time: #time,
+                            repeat: #repeat,
+                            every_millis: #every,
+                        }
+                    }
+                });
+                let alerts = test.expected_alerts.iter().map(|alert| {
+                    let title = opt_str(&alert.title);
+                    let dedup = opt_str(&alert.dedup);
+                    let severity = opt_severity(alert.severity);
+                    let count = match alert.event_count {
+                        Some(n) => quote! { ::core::option::Option::Some(#n) },
+                        None => quote! { ::core::option::Option::None },
+                    };
+                    quote! {
+                        __rt::testing::ExpectedAlert {
+                            title: #title,
+                            dedup: #dedup,
+                            severity: #severity,
+                            event_count: #count,
+                        }
+                    }
+                });
+                quote! {
+                    __rt::testing::TestBody::Sequence(__rt::testing::SequenceTest {
+                        steps: &[#(#steps),*],
+                        expected_alerts: &[#(#alerts),*],
+                    })
+                }
+            }
+        };
+        quote! {
+            __rt::testing::TestCase { name: #name, fn_name: #fn_name, body: #body }
+        }
+    });
+    quote! {
+        /// The rule file's `Tests`.
+        pub static TESTS: &[__rt::testing::TestCase] = &[#(#cases),*];
+    }
+}
+
+/// `event_time`: `p_event_time`, else the log type's `EventTime` field.
+fn generate_event_time(rule: &RuleIr) -> TokenStream {
+    let arms = rule.meta.log_types.iter().filter_map(|log_type| {
+        let path = rule.data_model(log_type)?.event_time.as_ref()?;
+        Some(quote! { #log_type => ::core::option::Option::Some(&[#(#path),*]), })
+    });
+    quote! {
+        /// The event's time: `p_event_time`, else its log type's `EventTime` field.
+        pub fn event_time<'a, N: __rt::Node<'a>>(log_type: &str, event: N) -> ::core::option::Option<__rt::Timestamp> {
+            let path: ::core::option::Option<&[&str]> = match log_type {
+                #(#arms)*
+                _ => ::core::option::Option::None,
+            };
+            __rt::event_time::event_time_of(event, path)
         }
     }
 }

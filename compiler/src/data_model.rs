@@ -7,7 +7,7 @@ use crate::expr_parse::{parse_expr_list, parse_value_expr, NoPredicates, Scope};
 use crate::ir::{DataModelIr, DocumentIr, Expr, ValueExpr};
 use crate::yaml::{member, Reader, SourceFile, YNode};
 
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
     "AnalysisType",
     "DataModelID",
     "DisplayName",
@@ -18,6 +18,7 @@ const KEYS: [&str; 10] = [
     "Mappings",
     "Documents",
     "Definitions",
+    "EventTime",
 ];
 
 /// Parses one data-model file. `None` when it has errors or is disabled.
@@ -104,6 +105,10 @@ fn read_model(reader: &mut Reader<'_>, root: &YNode<'_>, source_file: &str) -> O
         }
     }
 
+    let event_time = match get("EventTime") {
+        Some(node) => Some(read_plain_path(reader, &node, "`EventTime`")?),
+        None => None,
+    };
     let mut mappings: Vec<(String, ValueExpr)> = Vec::new();
     let mut seen = BTreeSet::new();
     let scope = Scope {
@@ -137,6 +142,7 @@ fn read_model(reader: &mut Reader<'_>, root: &YNode<'_>, source_file: &str) -> O
         log_types: log_types?,
         documents,
         mappings,
+        event_time,
         source_file: source_file.to_owned(),
     })
 }
@@ -199,27 +205,10 @@ fn read_mapping(
         return None;
     }
     let value = match (find("Path"), find("Value")) {
-        (Some(path), None) => {
-            let text = reader.string(&path, "`Path`")?;
-            if text.contains(['*', '[', '?']) {
-                reader.error(&path.path, format!("JSONPath `{text}` uses wildcards, filters or indexes, which rulec does not support"), Some("use a plain path like `$.a.b`".to_owned()));
-                return None;
-            }
-            let keys = text.strip_prefix("$.").unwrap_or(&text);
-            let keys: Vec<String> = keys.split('.').map(str::to_owned).collect();
-            if keys.iter().any(String::is_empty) {
-                reader.error(
-                    &path.path,
-                    format!("invalid path `{text}`"),
-                    Some("write `$.a.b`".to_owned()),
-                );
-                return None;
-            }
-            ValueExpr::EventPath {
-                keys,
-                case_insensitive: false,
-            }
-        }
+        (Some(path), None) => ValueExpr::EventPath {
+            keys: read_plain_path(reader, &path, "`Path`")?,
+            case_insensitive: false,
+        },
         (None, Some(value)) => parse_value_expr(reader, &value, scope)?,
         _ => {
             reader.error(
@@ -231,4 +220,28 @@ fn read_mapping(
         }
     };
     Some((name, value))
+}
+
+/// Reads a plain JSONPath (`$.a.b`, or `a.b`) into its keys.
+fn read_plain_path(reader: &mut Reader<'_>, node: &YNode<'_>, what: &str) -> Option<Vec<String>> {
+    let text = reader.string(node, what)?;
+    if text.contains(['*', '[', '?']) {
+        reader.error(
+            &node.path,
+            format!("JSONPath `{text}` uses wildcards, filters or indexes, which rulec does not support"),
+            Some("use a plain path like `$.a.b`".to_owned()),
+        );
+        return None;
+    }
+    let keys = text.strip_prefix("$.").unwrap_or(&text);
+    let keys: Vec<String> = keys.split('.').map(str::to_owned).collect();
+    if keys.iter().any(String::is_empty) {
+        reader.error(
+            &node.path,
+            format!("invalid path `{text}`"),
+            Some("write `$.a.b`".to_owned()),
+        );
+        return None;
+    }
+    Some(keys)
 }

@@ -238,6 +238,8 @@ pub struct DataModelIr {
     pub documents: Vec<DocumentIr>,
     /// Unified name to transform, in file order.
     pub mappings: Vec<(String, ValueExpr)>,
+    /// `EventTime` (ours): the keys of the field holding the event's time.
+    pub event_time: Option<Vec<String>>,
     /// The file it came from.
     pub source_file: String,
 }
@@ -305,6 +307,22 @@ pub struct TestCase {
     pub name: String,
     /// The Rust test function name derived from it.
     pub fn_name: String,
+    /// What it runs and expects.
+    pub body: TestBody,
+}
+
+/// Panther's event test, or rulec's threshold sequence.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestBody {
+    /// `Log` and `ExpectedResult`, with optional value assertions.
+    Event(EventTest),
+    /// `Events` and `ExpectedAlerts` (ours).
+    Sequence(SequenceTest),
+}
+
+/// `Log` and `ExpectedResult`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventTest {
     /// `ExpectedResult`.
     pub expected: bool,
     /// `Log`, as JSON text.
@@ -312,6 +330,58 @@ pub struct TestCase {
     /// The log type the case is evaluated as: its `p_log_type`, else the
     /// rule's first log type.
     pub log_type: String,
+    /// `ExpectedTitle`, `ExpectedDedup`, `ExpectedSeverity`, `ExpectedAlertContext`.
+    pub expect: ValueExpectations,
+}
+
+/// rulec's value assertions on a matching case.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValueExpectations {
+    /// `ExpectedTitle`.
+    pub title: Option<String>,
+    /// `ExpectedDedup`.
+    pub dedup: Option<String>,
+    /// `ExpectedSeverity`.
+    pub severity: Option<Severity>,
+    /// `ExpectedAlertContext`, as JSON object text.
+    pub alert_context: Option<String>,
+}
+
+/// `Events` and `ExpectedAlerts`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequenceTest {
+    /// The steps, in order.
+    pub steps: Vec<SequenceStep>,
+    /// The alerts expected, by their first event's time.
+    pub expected_alerts: Vec<ExpectedAlert>,
+}
+
+/// One entry of `Events`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequenceStep {
+    /// The log type the event is evaluated as.
+    pub log_type: String,
+    /// `Log`, as JSON text.
+    pub log_json: String,
+    /// `Time`.
+    pub time: Option<String>,
+    /// `Repeat`.
+    pub repeat: u32,
+    /// `Every`, in milliseconds.
+    pub every_millis: u64,
+}
+
+/// One entry of `ExpectedAlerts`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExpectedAlert {
+    /// `Title`.
+    pub title: Option<String>,
+    /// `Dedup`.
+    pub dedup: Option<String>,
+    /// `Severity`.
+    pub severity: Option<Severity>,
+    /// `EventCount`.
+    pub event_count: Option<u64>,
 }
 
 /// Metadata of a rule, as the runtime's `RuleMeta` carries it.

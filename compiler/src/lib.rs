@@ -12,4 +12,5 @@ pub mod predicate;
 pub mod project;
 pub mod rule_file;
 pub mod template;
+pub mod tests_block;
 pub mod yaml;

@@ -10,12 +10,11 @@ use crate::diag::{did_you_mean, Diagnostic};
 use crate::expr_parse::{parse_expr_list, parse_field_spec, Scope};
 use crate::ir::{
     DataModelIr, Expr, FieldRef, RuleIr, RuleMetaIr, Seg, SeverityRule, Template, TemplatePart,
-    TestCase,
 };
-use crate::names::test_fn_names;
 use crate::predicate::PredicateSet;
 use crate::template::{parse_template, RawPart};
-use crate::yaml::{member, type_name, Reader, SourceFile, YNode};
+use crate::tests_block::parse_tests;
+use crate::yaml::{member, Reader, SourceFile, YNode};
 
 /// Every key of Panther's rule format, plus rulec's `AlertDedup` and `Detection`.
 pub const RULE_KEYS: [&str; 29] = [
@@ -50,7 +49,6 @@ pub const RULE_KEYS: [&str; 29] = [
     "ScheduledQueries",
 ];
 
-const TEST_KEYS: [&str; 5] = ["Name", "ExpectedResult", "Log", "Mocks", "LogType"];
 const RULE_ID_FORBIDDEN: [char; 5] = ['<', '>', '&', '"', '%'];
 
 /// What a rule may refer to besides itself.
@@ -222,7 +220,13 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
     let test_keys: BTreeSet<String> = match get("Tests").map(|n| n.value) {
         Some(Value::Sequence(cases)) => cases
             .iter()
-            .filter_map(|case| case.get("Log").and_then(Value::as_mapping))
+            .flat_map(|case| {
+                let steps = case.get("Events").and_then(Value::as_sequence);
+                case.get("Log")
+                    .into_iter()
+                    .chain(steps.into_iter().flatten().filter_map(|s| s.get("Log")))
+            })
+            .filter_map(Value::as_mapping)
             .flat_map(|log| log.keys().filter_map(Value::as_str).map(str::to_owned))
             .collect(),
         _ => BTreeSet::new(),
@@ -282,7 +286,7 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
     })
 }
 
-fn parse_severity(
+pub(crate) fn parse_severity(
     reader: &mut Reader<'_>,
     node: &YNode<'_>,
     allow_default: bool,
@@ -354,117 +358,6 @@ fn parse_dynamic_severities(
         });
     }
     Some(out)
-}
-
-fn parse_tests(
-    reader: &mut Reader<'_>,
-    node: &YNode<'_>,
-    log_types: &[String],
-) -> Option<Vec<TestCase>> {
-    let items = reader.sequence(node, "`Tests`")?;
-    let mut cases = Vec::with_capacity(items.len());
-    let mut names = Vec::with_capacity(items.len());
-    let mut ok = true;
-    for item in &items {
-        let Some(entry) = reader.mapping(item, "a test") else {
-            ok = false;
-            continue;
-        };
-        reader.unknown_keys(item, &entry, &TEST_KEYS, "a test");
-        let find = |key: &str| member(&entry, key);
-        let name = match find("Name") {
-            Some(n) => reader.scalar_text(&n, "a test's `Name`"),
-            None => {
-                reader.error(&item.path, "test without `Name`", None);
-                None
-            }
-        };
-        let expected = match find("ExpectedResult") {
-            Some(n) => reader.boolean(&n, "`ExpectedResult`"),
-            None => {
-                reader.error(
-                    &item.path,
-                    "test without `ExpectedResult`",
-                    Some("add `ExpectedResult: true` or `false`".to_owned()),
-                );
-                None
-            }
-        };
-        if let Some(mocks) = find("Mocks") {
-            if !matches!(mocks.value, Value::Sequence(s) if s.is_empty()) {
-                reader.error(
-                    &mocks.path,
-                    "`Mocks` replace Python functions, which YAML detections do not call",
-                    Some("remove `Mocks`".to_owned()),
-                );
-            }
-        }
-        let log = match find("Log") {
-            Some(n) => yaml_to_json(reader, &n),
-            None => {
-                reader.error(
-                    &item.path,
-                    "test without `Log`",
-                    Some("add the sample event under `Log:`".to_owned()),
-                );
-                None
-            }
-        };
-        let log_type = log.as_ref().and_then(|log| {
-            match log.get("p_log_type") {
-                Some(serde_json::Value::String(t)) => {
-                    if !log_types.contains(t) {
-                        reader.warning(&item.path, format!("the test's `p_log_type` `{t}` is not one of the rule's `LogTypes`; the rule does not run on it"), None);
-                    }
-                    Some(t.clone())
-                }
-                _ => log_types.first().cloned(),
-            }
-        });
-        match (name, expected, log, log_type) {
-            (Some(name), Some(expected), Some(log), Some(log_type)) => {
-                names.push(name.clone());
-                cases.push(TestCase {
-                    name,
-                    fn_name: String::new(),
-                    expected,
-                    log_json: log.to_string(),
-                    log_type,
-                });
-            }
-            _ => ok = false,
-        }
-    }
-    for (case, fn_name) in cases.iter_mut().zip(test_fn_names(&names)) {
-        case.fn_name = fn_name;
-    }
-    ok.then_some(cases)
-}
-
-/// Converts a test's YAML `Log` into JSON; it must be a mapping.
-fn yaml_to_json(reader: &mut Reader<'_>, node: &YNode<'_>) -> Option<serde_json::Value> {
-    if !matches!(node.value, Value::Mapping(_)) {
-        reader.error(
-            &node.path,
-            format!(
-                "a test's `Log` must be a mapping (the event), found {}",
-                type_name(node.value)
-            ),
-            None,
-        );
-        return None;
-    }
-    match serde_json::to_value(node.value) {
-        Ok(json) => Some(json),
-        Err(error) => {
-            reader.error(
-                &node.path,
-                format!("the test's `Log` cannot be read as JSON: {error}"),
-                Some("keys must be strings; values JSON types".to_owned()),
-            );
-            None
-        }
-    }
 }
 
 /// Resolves template names: data-model fields first, else raw keys.

@@ -11,13 +11,11 @@ const SEED: &str = "kubernetes/k8s_secret_access_denied.yml";
 
 fn outcome(test_name: &str) -> CaseOutcome {
     let ir = common::rule_ir(SEED);
-    let case = ir
-        .tests
-        .iter()
-        .find(|t| t.name == test_name)
+    let (_, log_type, event) = common::test_events(&ir)
+        .into_iter()
+        .find(|(name, _, _)| name == test_name)
         .unwrap_or_else(|| panic!("no test named {test_name}"));
-    let event: Value = serde_json::from_str(&case.log_json).expect("test logs are JSON");
-    CaseOutcome::evaluate(&RULE, &case.log_type, &event)
+    CaseOutcome::evaluate(&RULE, &log_type, &event)
 }
 
 fn check(test_name: &str, title: &str, dedup: &str) -> serde_json::Map<String, Value> {

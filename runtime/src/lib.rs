@@ -1,9 +1,12 @@
 //! rulec's runtime: what generated matchers and the binaries that link them need.
 //!
 //! It holds no YAML, no parser and no code generator: a binary that embeds a
-//! rule set pulls in this crate and `serde_json`, nothing else.
+//! rule set pulls in this crate, `serde_json` and `jiff` (event time), nothing else.
 
+pub mod alerting;
 pub mod error;
+pub mod event_time;
+pub mod filter;
 pub mod node;
 pub mod ops;
 pub mod rule;
@@ -12,7 +15,9 @@ pub mod text;
 pub mod transform;
 pub mod val;
 
+pub use alerting::{Alert, AlertEngine};
 pub use error::RuleError;
+pub use event_time::Timestamp;
 pub use node::{Kind, Node, Number};
 pub use rule::{CompiledRule, Detection, RuleMeta, Severity};
 pub use serde_json;

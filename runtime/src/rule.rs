@@ -5,6 +5,8 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::error::RuleError;
+use crate::event_time::Timestamp;
+use crate::testing::TestCase;
 
 /// Panther's severities, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -120,6 +122,11 @@ pub struct CompiledRule {
     pub severity: fn(&str, &serde_json::Value) -> Result<Severity, RuleError>,
     /// The alert context, keys in the rule's order.
     pub alert_context: fn(&str, &serde_json::Value) -> Result<AlertContext, RuleError>,
+    /// The event's time: `p_event_time` when present, else the field its log
+    /// type's data model declares as `EventTime`.
+    pub event_time: fn(&str, &serde_json::Value) -> Option<Timestamp>,
+    /// The rule file's `Tests`.
+    pub tests: &'static [TestCase],
 }
 
 /// An alert context: keys in the rule's order.

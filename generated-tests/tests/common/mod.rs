@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use rulec_compiler::ir::RuleIr;
+use rulec_compiler::ir::{RuleIr, TestBody};
 use rulec_compiler::project::{compile_rule, compile_shared, Layout};
 use rulec_runtime::CompiledRule;
 
@@ -29,5 +29,36 @@ pub fn all_rules() -> Vec<(&'static CompiledRule, RuleIr)> {
     rulec_rules::RULES
         .iter()
         .map(|rule| (*rule, rule_ir(rule.meta.source_file)))
+        .collect()
+}
+
+/// Every test event of a rule, single-event tests and threshold steps alike:
+/// `(test name, log type, event)`.
+pub fn test_events(ir: &RuleIr) -> Vec<(String, String, serde_json::Value)> {
+    let parse = |json: &str| -> serde_json::Value {
+        serde_json::from_str(json).expect("test logs are JSON")
+    };
+    ir.tests
+        .iter()
+        .flat_map(|case| match &case.body {
+            TestBody::Event(test) => {
+                vec![(
+                    case.name.clone(),
+                    test.log_type.clone(),
+                    parse(&test.log_json),
+                )]
+            }
+            TestBody::Sequence(test) => test
+                .steps
+                .iter()
+                .map(|step| {
+                    (
+                        case.name.clone(),
+                        step.log_type.clone(),
+                        parse(&step.log_json),
+                    )
+                })
+                .collect(),
+        })
         .collect()
 }

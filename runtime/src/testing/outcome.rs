@@ -1,13 +1,15 @@
-//! Runs one entry of a rule's `Tests` block with panther_analysis_tool's rules.
+//! Judges one event test with panther_analysis_tool's rules, and rulec's
+//! value assertions.
 //!
 //! An `ExpectedResult: true` case passes when the rule matched and every output
 //! (title, dedup, severity, alert context) evaluated without error; a `false`
 //! case passes when the rule did not match (output errors are ignored); a rule
-//! that raises fails either way.
+//! that raises fails either way. Value assertions apply to `true` cases.
 
 use std::fmt::Write;
 
 use crate::rule::{truncate_output, CompiledRule, Severity};
+use crate::testing::case::{EventTest, ValueExpectations};
 use crate::RuleError;
 
 /// What a rule produced for one test event.
@@ -66,6 +68,49 @@ impl CaseOutcome {
         }
     }
 
+    /// Why the case fails with this expectation, one reason per line; empty
+    /// when it passes.
+    pub fn failures(&self, test: &EventTest) -> Vec<String> {
+        let mut out = Vec::new();
+        match &self.matched {
+            Err(e) => out.push(format!("the rule raised an error: {e}")),
+            Ok(m) if *m != test.expected => {
+                out.push(format!("expected {}, got {m}", test.expected));
+            }
+            Ok(_) if test.expected => {
+                if let Some((function, e)) = self.output_error() {
+                    out.push(format!("the rule matched but `{function}` raised: {e}"));
+                }
+                out.extend(self.value_failures(&test.expect));
+            }
+            Ok(_) => {}
+        }
+        out
+    }
+
+    /// Which value assertions the outputs miss.
+    pub fn value_failures(&self, expect: &ValueExpectations) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut compare = |name: &str, expected: Option<&str>, actual: Result<&str, &RuleError>| {
+            if let (Some(expected), Ok(actual)) = (expected, actual) {
+                if expected != actual {
+                    out.push(format!("{name}: expected {expected:?}, got {actual:?}"));
+                }
+            }
+        };
+        compare("ExpectedTitle", expect.title, self.title.as_deref());
+        compare("ExpectedDedup", expect.dedup, self.dedup.as_deref());
+        compare(
+            "ExpectedSeverity",
+            expect.severity.map(Severity::as_str),
+            self.severity.as_ref().map(|s| s.as_str()),
+        );
+        if let (Some(expected), Ok(actual)) = (expect.alert_context, &self.alert_context) {
+            out.extend(context_failures(expected, actual));
+        }
+        out
+    }
+
     /// A readable account of the outcome, for failure messages and reports.
     pub fn describe(&self) -> String {
         let mut out = String::new();
@@ -102,29 +147,27 @@ impl CaseOutcome {
     }
 }
 
-/// Runs one test case and panics with a readable message when it fails.
-/// Used by the `#[test]` functions the rule macro generates.
-pub fn run_case(rule: &CompiledRule, name: &str, expected: bool, log_type: &str, log_json: &str) {
-    let event: serde_json::Value = match serde_json::from_str(log_json) {
-        Ok(event) => event,
-        Err(error) => panic!(
-            "test `{name}` of {}: the test log is not JSON: {error}",
-            rule.meta.id
-        ),
-    };
-    let outcome = CaseOutcome::evaluate(rule, log_type, &event);
-    if !outcome.passes(expected) {
-        let reason = match (&outcome.matched, outcome.output_error()) {
-            (Err(e), _) => format!("the rule raised an error: {e}"),
-            (Ok(m), _) if *m != expected => format!("expected {expected}, got {m}"),
-            (_, Some((function, e))) => format!("the rule matched but `{function}` raised: {e}"),
-            _ => "failed".to_owned(),
+/// Compares an `ExpectedAlertContext` (a JSON object, as text) with the alert
+/// context: every key it gives must be present with an equal value.
+fn context_failures(
+    expected_json: &str,
+    actual: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<String> {
+    let expected: serde_json::Map<String, serde_json::Value> =
+        match serde_json::from_str(expected_json) {
+            Ok(map) => map,
+            Err(e) => return vec![format!("ExpectedAlertContext is not a JSON object: {e}")],
         };
-        panic!(
-            "[FAIL] {name} ({} in {}): {reason}\n  expected:     {expected}\n{}",
-            rule.meta.id,
-            rule.meta.source_file,
-            outcome.describe()
-        );
-    }
+    expected
+        .iter()
+        .filter_map(|(key, want)| match actual.get(key) {
+            None => Some(format!(
+                "ExpectedAlertContext: key `{key}` is missing from the alert context"
+            )),
+            Some(got) if got != want => Some(format!(
+                "ExpectedAlertContext: `{key}` expected {want}, got {got}"
+            )),
+            Some(_) => None,
+        })
+        .collect()
 }
