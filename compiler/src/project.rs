@@ -229,3 +229,54 @@ pub fn compile_rule(layout: &Layout, shared: &Shared, relative: &str) -> Compile
 pub fn compile_rule_file(layout: &Layout, relative: &str) -> CompiledRule {
     compile_rule(layout, &compile_shared(layout), relative)
 }
+
+/// Directories under a rules root that hold no rule files.
+pub const NON_RULE_DIRS: [&str; 7] = [
+    "data_models",
+    "predicates",
+    "src",
+    "examples",
+    "benches",
+    "tests",
+    "target",
+];
+
+/// The rule files under a layout's root (every `*.yml` / `*.yaml` outside
+/// the data-model, predicate and crate directories), relative, sorted.
+pub fn discover_rule_files(layout: &Layout) -> Vec<String> {
+    let skip: Vec<&str> = NON_RULE_DIRS
+        .iter()
+        .copied()
+        .chain([
+            layout.data_models_dir.as_str(),
+            layout.predicates_dir.as_str(),
+        ])
+        .collect();
+    let mut out = Vec::new();
+    let mut stack = vec![layout.root.clone()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(relative) = path.strip_prefix(&layout.root) else {
+                continue;
+            };
+            let relative = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            if path.is_dir() {
+                if !skip.contains(&relative.as_str()) && !relative.starts_with('.') {
+                    stack.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                out.push(relative);
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,9 +1,9 @@
 //! The compiled rule set: each rule file under this crate, compiled by
 //! `rule_macros::rule!` into a module with its matcher, outputs and tests.
+//!
+//! The list of rules is generated: `cargo xtask regen` writes
+//! `src/rule_set.rs` from the rule files on disk.
 
-use rulec_runtime::CompiledRule;
+mod rule_set;
 
-rule_macros::rule!("kubernetes/k8s_secret_access_denied.yml");
-
-/// Every rule of the set.
-pub static RULES: &[&CompiledRule] = &[&kubernetes_secret_access_denied::RULE];
+pub use rule_set::*;

@@ -95,7 +95,7 @@ fn shown<T>(result: &Result<T, RuleError>, show: impl Fn(&T) -> String) -> Strin
     }
 }
 
-fn event_lines(test: &EventTest, outcome: &CaseOutcome, passed: bool) -> Vec<OutputLine> {
+fn event_lines(test: &EventTest, outcome: &CaseOutcome) -> Vec<OutputLine> {
     let rule_ok = matches!(outcome.matched, Ok(m) if m == test.expected);
     let mut lines = vec![line(
         "rule",
@@ -103,7 +103,7 @@ fn event_lines(test: &EventTest, outcome: &CaseOutcome, passed: bool) -> Vec<Out
         shown(&outcome.matched, ToString::to_string),
     )];
     if !test.expected {
-        return if passed { Vec::new() } else { lines };
+        return lines;
     }
     let expect = &test.expect;
     let text_ok = |actual: &Result<String, RuleError>, expected: Option<&str>| match actual {
@@ -162,7 +162,7 @@ fn run_event(rule: &CompiledRule, case: &TestCase, test: &EventTest) -> CaseResu
         name: case.name.to_owned(),
         fn_name: case.fn_name.to_owned(),
         passed,
-        lines: event_lines(test, &outcome, passed),
+        lines: event_lines(test, &outcome),
         failures,
         snapshot,
     }
