@@ -109,6 +109,14 @@ fn rule_text(rule: &RuleView, failures_only: bool, out: &mut String) {
 /// Prints the text report on stdout; anstream drops the colours when stdout
 /// is not a terminal or NO_COLOR is set.
 pub fn print_text(results: &Results, failures_only: bool) {
+    let out = text(results, failures_only);
+    let mut stdout = anstream::stdout();
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// The text report, with ANSI colours.
+pub fn text(results: &Results, failures_only: bool) -> String {
     let mut out = String::new();
     for rule in &results.rules {
         if !failures_only || !rule.passed() {
@@ -148,9 +156,7 @@ pub fn print_text(results: &Results, failures_only: bool) {
              accept them all with `cargo xtask test --accept-snapshots`.\n"
         ));
     }
-    let mut stdout = anstream::stdout();
-    let _ = stdout.write_all(out.as_bytes());
-    let _ = stdout.flush();
+    out
 }
 
 fn snapshot_json(status: &SnapshotStatus) -> Value {
@@ -369,4 +375,170 @@ pub fn junit(results: &Results) -> Result<String, String> {
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
     write_junit(&mut writer, results).map_err(|e| e.to_string())?;
     String::from_utf8(writer.into_inner()).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::InvalidRule;
+    use rulec_compiler::diag::{Diagnostic, Diagnostics, Level, Location};
+    use rulec_runtime::testing::{CaseResult, OutputLine, RuleReport};
+
+    fn case(name: &str, passed: bool, snapshot: SnapshotStatus) -> CaseView {
+        CaseView {
+            result: CaseResult {
+                name: name.to_owned(),
+                fn_name: name.to_lowercase().replace(' ', "_"),
+                passed,
+                lines: vec![OutputLine {
+                    function: "rule".to_owned(),
+                    passed,
+                    value: "true".to_owned(),
+                }],
+                failures: if passed {
+                    Vec::new()
+                } else {
+                    vec!["expected true, got false".to_owned()]
+                },
+                snapshot: "{}".to_owned(),
+            },
+            snapshot,
+        }
+    }
+
+    fn results() -> Results {
+        let report = |id: &str| RuleReport {
+            rule_id: id.to_owned(),
+            source_file: "x/rule.yml".to_owned(),
+            enabled: true,
+            tests_total: 2,
+            expected_true: 1,
+            expected_false: 1,
+            cases: Vec::new(),
+        };
+        Results {
+            path: "rules".to_owned(),
+            rules: vec![
+                RuleView {
+                    report: report("Good.Rule"),
+                    cases: vec![case("A <&> \"quoted\"", true, SnapshotStatus::Matches)],
+                    problems: Vec::new(),
+                },
+                RuleView {
+                    report: report("Bad.Rule"),
+                    cases: vec![
+                        case("Fails", false, SnapshotStatus::Matches),
+                        case(
+                            "Snapshot changed",
+                            true,
+                            SnapshotStatus::Differs {
+                                path: "s.snap".to_owned(),
+                                diff: "-old\n+new\n".to_owned(),
+                            },
+                        ),
+                    ],
+                    problems: Vec::new(),
+                },
+            ],
+            invalid: vec![InvalidRule {
+                file: "x/broken.yml".to_owned(),
+                diagnostics: Diagnostics(vec![Diagnostic {
+                    level: Level::Error,
+                    file: "x/broken.yml".to_owned(),
+                    location: Some(Location {
+                        line: 5,
+                        column: 11,
+                    }),
+                    message: "unknown severity `Hihg`".to_owned(),
+                    help: Some("did you mean `High`?".to_owned()),
+                }]),
+            }],
+            skipped: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn text_follows_pat_layout() {
+        let plain = anstream::adapter::strip_str(&text(&results(), false)).to_string();
+        assert!(
+            plain.starts_with("Good.Rule\n\t[PASS] A <&> \"quoted\"\n\t\t[PASS] [rule] true\n"),
+            "{plain}"
+        );
+        assert!(plain.contains("\t[FAIL] Fails\n"), "{plain}");
+        assert!(
+            plain.contains("\t\t- expected true, got false\n"),
+            "{plain}"
+        );
+        assert!(
+            plain.contains("[SNAPSHOT] the output differs from s.snap:\n\t\t\t-old\n\t\t\t+new\n"),
+            "{plain}"
+        );
+        assert!(
+            plain.contains(
+                "[INVALID] x/broken.yml\n\tx/broken.yml:5:11: error: unknown severity `Hihg`"
+            ),
+            "{plain}"
+        );
+        assert!(plain.contains("\tPassed: 1\n\tSkipped: 0\n\tFailed: 1\n\tInvalid: 1\n\tTests: 1 passed, 2 failed\n"), "{plain}");
+    }
+
+    #[test]
+    fn failures_only_hides_passing_rules_and_cases() {
+        let plain = anstream::adapter::strip_str(&text(&results(), true)).to_string();
+        assert!(!plain.contains("Good.Rule"), "{plain}");
+        assert!(plain.contains("Bad.Rule\n\t[FAIL] Fails"), "{plain}");
+    }
+
+    #[test]
+    fn junit_is_well_formed_and_counts_failures() {
+        let xml = junit(&results()).unwrap_or_default();
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        let mut failures = 0;
+        let mut errors = 0;
+        let mut names = Vec::new();
+        loop {
+            match reader.read_event() {
+                Ok(Event::Eof) => break,
+                Ok(Event::Start(e) | Event::Empty(e)) => match e.name().as_ref() {
+                    b"failure" => failures += 1,
+                    b"error" => errors += 1,
+                    b"testcase" => {
+                        if let Some(Ok(a)) = e
+                            .attributes()
+                            .find(|a| a.as_ref().is_ok_and(|a| a.key.as_ref() == b"name"))
+                        {
+                            names.push(
+                                a.unescape_value()
+                                    .map(|v| v.into_owned())
+                                    .unwrap_or_default(),
+                            );
+                        }
+                    }
+                    _ => {}
+                },
+                Ok(_) => {}
+                Err(e) => panic!("invalid XML at {}: {e}\n{xml}", reader.buffer_position()),
+            }
+        }
+        assert_eq!((failures, errors), (2, 1), "{xml}");
+        assert!(names.contains(&"A <&> \"quoted\"".to_owned()), "{names:?}");
+        assert!(
+            xml.contains("<testsuites name=\"rulec\" tests=\"4\" failures=\"2\" errors=\"1\">"),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn json_summarises() {
+        let json: Value =
+            serde_json::from_str(&json(&results()).unwrap_or_default()).unwrap_or_default();
+        assert_eq!(json["passed"], false);
+        assert_eq!(json["summary"]["rules"]["invalid"], 1);
+        assert_eq!(json["summary"]["tests"]["failed"], 2);
+        assert_eq!(
+            json["rules"][1]["tests"][1]["snapshot"]["status"],
+            "differs"
+        );
+    }
 }

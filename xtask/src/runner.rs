@@ -113,3 +113,74 @@ pub fn run(
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshots::{compare, SnapshotStatus};
+    use crate::workspace::RuleSet;
+
+    /// End to end: the rules crate's runner runs every rule's tests, they
+    /// pass, and their outputs equal the committed snapshots.
+    #[test]
+    fn the_rule_set_passes_its_tests_and_snapshots() {
+        let set = RuleSet::load(&workspace::rules_dir());
+        let report = match run(Build::RulesCrate, &set.valid, &SuiteRequest::default()) {
+            Ok(report) => report,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(report.rules.len(), set.valid.len());
+        let seed = report
+            .rules
+            .iter()
+            .find(|r| r.rule_id == "Kubernetes.Secret.AccessDenied");
+        let Some(seed) = seed else {
+            panic!("the seed rule is missing from the report");
+        };
+        assert!(seed.cases.len() >= 9);
+        for rule in &report.rules {
+            let module = rulec_compiler::names::rule_module_name(&rule.rule_id);
+            for case in &rule.cases {
+                assert!(
+                    case.passed,
+                    "{}: {}: {:?}",
+                    rule.rule_id, case.name, case.failures
+                );
+                let status = compare(&workspace::root(), &module, &case.fn_name, &case.snapshot);
+                assert_eq!(
+                    status,
+                    SnapshotStatus::Matches,
+                    "{}: {}",
+                    rule.rule_id,
+                    case.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn filters_and_test_names_select() {
+        let set = RuleSet::load(&workspace::rules_dir());
+        let request = SuiteRequest {
+            filters: vec!["RuleID!=Kubernetes.Secret.AccessDenied".to_owned()],
+            ..SuiteRequest::default()
+        };
+        let report = run(Build::RulesCrate, &set.valid, &request).unwrap_or_default();
+        assert!(report
+            .rules
+            .iter()
+            .all(|r| r.rule_id != "Kubernetes.Secret.AccessDenied"));
+        let request = SuiteRequest {
+            test_names: vec!["Successful secret get".to_owned()],
+            ..SuiteRequest::default()
+        };
+        let report = run(Build::RulesCrate, &set.valid, &request).unwrap_or_default();
+        let names: Vec<&str> = report
+            .rules
+            .iter()
+            .flat_map(|r| &r.cases)
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(names, ["Successful secret get"]);
+    }
+}

@@ -234,5 +234,18 @@ mod tests {
         };
         assert_eq!(rule.tests.len(), 2);
         assert_eq!(rule.meta.severity, Severity::High);
+        // Its tests pass, judged by the reference interpreter.
+        for case in &rule.tests {
+            let rulec_compiler::ir::TestBody::Event(test) = &case.body else {
+                panic!("the scaffold has only event tests");
+            };
+            let event: serde_json::Value = serde_json::from_str(&test.log_json).unwrap_or_default();
+            let matched = rulec_compiler::interp::matches(&rule, &test.log_type, &event);
+            assert_eq!(matched, Ok(test.expected), "{}", case.name);
+            if let Some(expected) = &test.expect.title {
+                let title = rulec_compiler::interp::title(&rule, &test.log_type, &event);
+                assert_eq!(title.as_deref(), Ok(expected.as_str()));
+            }
+        }
     }
 }

@@ -261,7 +261,7 @@ pub fn run_suite(
                 .filter(|c| matches!(c.body, TestBody::Event(t) if t.expected == want))
                 .count()
         };
-        let cases = rule
+        let cases: Vec<CaseResult> = rule
             .tests
             .iter()
             .filter(|case| {
@@ -269,6 +269,10 @@ pub fn run_suite(
             })
             .map(|case| evaluate_case(rule, case))
             .collect();
+        if cases.is_empty() && !request.test_names.is_empty() {
+            // None of the named tests is this rule's.
+            continue;
+        }
         report.rules.push(RuleReport {
             rule_id: rule.meta.id.to_owned(),
             source_file: rule.meta.source_file.to_owned(),
