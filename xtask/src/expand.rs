@@ -14,11 +14,14 @@ pub fn run(rule: &str) -> ExitCode {
     let shared = compile_shared(&layout);
     let files = discover_rule_files(&layout);
     let file = files.iter().find(|f| *f == rule).cloned().or_else(|| {
-        files.iter().cloned().find(|f| {
-            compile_rule(&layout, &shared, f)
-                .rule
-                .is_some_and(|r| r.meta.id == rule)
-        })
+        files
+            .iter()
+            .find(|f| {
+                compile_rule(&layout, &shared, f)
+                    .rule
+                    .is_some_and(|r| r.meta.id == rule)
+            })
+            .cloned()
     });
     let Some(file) = file else {
         eprintln!(
