@@ -170,6 +170,7 @@ fn generate_meta(rule: &RuleIr) -> TokenStream {
     let threshold = m.threshold;
     let summary_attributes = &m.summary_attributes;
     let create_alert = m.create_alert;
+    let defines_dedup = rule.dedup.is_some();
     let source_file = &m.source_file;
     quote! {
         __rt::RuleMeta {
@@ -188,6 +189,7 @@ fn generate_meta(rule: &RuleIr) -> TokenStream {
             threshold: #threshold,
             summary_attributes: &[#(#summary_attributes),*],
             create_alert: #create_alert,
+            defines_dedup: #defines_dedup,
             source_file: #source_file,
         }
     }

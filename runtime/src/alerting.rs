@@ -258,6 +258,7 @@ mod tests {
         threshold: 3,
         summary_attributes: &[],
         create_alert: true,
+        defines_dedup: true,
         source_file: "test.yml",
     };
 

@@ -140,6 +140,7 @@ mod tests {
         threshold: 20,
         summary_attributes: &[],
         create_alert: true,
+        defines_dedup: true,
         source_file: "kubernetes/k8s_secret_access_denied.yml",
     };
 

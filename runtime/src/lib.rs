@@ -4,6 +4,7 @@
 //! rule set pulls in this crate, `serde_json` and `jiff` (event time), nothing else.
 
 pub mod alerting;
+pub mod engine;
 pub mod error;
 pub mod event_time;
 pub mod filter;
@@ -16,6 +17,7 @@ pub mod transform;
 pub mod val;
 
 pub use alerting::{Alert, AlertEngine};
+pub use engine::{AlertStream, Detector, Evaluation, EventError, Match};
 pub use error::RuleError;
 pub use event_time::Timestamp;
 pub use node::{Kind, Node, Number};

@@ -93,6 +93,9 @@ pub struct RuleMeta {
     pub summary_attributes: &'static [&'static str],
     /// `CreateAlert`.
     pub create_alert: bool,
+    /// Whether the rule defines its dedup string (`AlertDedup`); without
+    /// one, Panther dedups on the title.
+    pub defines_dedup: bool,
     /// The rule file, relative to the rules crate.
     pub source_file: &'static str,
 }
@@ -168,18 +171,18 @@ impl CompiledRule {
     }
 
     /// The outputs Panther would attach to an alert for a matching event:
-    /// the RuleID when the title raises, the title (or
-    /// `defaultDedupString:<RuleID>`) when the dedup raises or is empty,
+    /// the RuleID when the title raises; the title (or
+    /// `defaultDedupString:<RuleID>` when it is empty) when the rule defines
+    /// no dedup, and `defaultDedupString:<RuleID>` when its dedup raises or
+    /// is empty;
     /// `{"_error": ...}` when the alert context raises, the base severity when
     /// the severity raises.
     pub fn detect(&self, log_type: &str, event: &serde_json::Value) -> Detection {
         let title = truncate_output(
             (self.title)(log_type, event).unwrap_or_else(|_| self.meta.id.to_owned()),
         );
-        let dedup = match (self.dedup)(log_type, event) {
-            Ok(dedup) if !dedup.is_empty() => truncate_output(dedup),
-            _ => default_dedup(self.meta.id, &title),
-        };
+        let dedup = resolve_dedup(self.meta, (self.dedup)(log_type, event), &title)
+            .unwrap_or_else(|_| default_dedup_string(self.meta.id));
         let severity = (self.severity)(log_type, event).unwrap_or(self.meta.severity);
         let alert_context = (self.alert_context)(log_type, event).unwrap_or_else(|error| {
             let mut map = serde_json::Map::new();
@@ -198,14 +201,40 @@ impl CompiledRule {
     }
 }
 
-/// Panther's default dedup string: the title when it is non-empty, else
 /// `defaultDedupString:<RuleID>`.
+pub fn default_dedup_string(rule_id: &str) -> String {
+    format!("defaultDedupString:{rule_id}")
+}
+
+/// Panther's dedup string when the rule defines none: the title when it is
+/// non-empty, else `defaultDedupString:<RuleID>`.
 pub fn default_dedup(rule_id: &str, title: &str) -> String {
     if title.is_empty() {
-        format!("defaultDedupString:{rule_id}")
+        default_dedup_string(rule_id)
     } else {
         title.to_owned()
     }
+}
+
+/// The dedup string Panther keeps, from the rule's dedup output and title
+/// (panther_core): without a dedup of its own, the title (or the default
+/// string when the title is empty); with one, its value truncated, or the
+/// default string when it is empty. An error passes through (in tests it
+/// fails the case; in production the default string replaces it).
+pub fn resolve_dedup(
+    meta: &RuleMeta,
+    dedup: Result<String, RuleError>,
+    title: &str,
+) -> Result<String, RuleError> {
+    if !meta.defines_dedup {
+        return Ok(default_dedup(meta.id, title));
+    }
+    let dedup = dedup?;
+    Ok(if dedup.is_empty() {
+        default_dedup_string(meta.id)
+    } else {
+        truncate_output(dedup)
+    })
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 //! - `rules/src/rule_set.rs`: one `rule!` per rule file, and `RULES`.
 //! - `generated-tests/tests/alert_outputs.rs`: one insta snapshot test per
 //!   test case of every rule.
+//! - `examples/k8s_audit_sample.ndjson`: the bundled sample logs, from the
+//!   sample generator (seed 1, 1,000 events).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -94,6 +96,20 @@ fn alert_outputs_source(rules: &[ValidRule]) -> String {
     out
 }
 
+/// The bundled sample: the generator's first events for seed 1.
+pub const SAMPLE_EVENTS: usize = 1_000;
+
+fn sample_logs() -> String {
+    let config = rulec_samples::Config {
+        seed: 1,
+        events: SAMPLE_EVENTS,
+        ..rulec_samples::Config::default()
+    };
+    rulec_samples::generate(&config)
+        .map(|sample| format!("{}\n", sample.event))
+        .collect()
+}
+
 /// Every generated file, as regen writes it. Fails when a rule is invalid:
 /// its module name and tests are unknown until it compiles.
 pub fn generated_files(set: &RuleSet) -> Result<Vec<GeneratedFile>, String> {
@@ -117,6 +133,10 @@ pub fn generated_files(set: &RuleSet) -> Result<Vec<GeneratedFile>, String> {
         GeneratedFile {
             path: PathBuf::from("generated-tests/tests/alert_outputs.rs"),
             contents: reformat(&alert_outputs_source(&set.valid))?,
+        },
+        GeneratedFile {
+            path: PathBuf::from("examples/k8s_audit_sample.ndjson"),
+            contents: sample_logs(),
         },
     ])
 }

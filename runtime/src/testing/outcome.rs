@@ -31,13 +31,11 @@ impl CaseOutcome {
     /// Evaluates every output of `rule` on `event`, as PAT does in tests.
     pub fn evaluate(rule: &CompiledRule, log_type: &str, event: &serde_json::Value) -> Self {
         let title = (rule.title)(log_type, event).map(truncate_output);
-        let dedup = (rule.dedup)(log_type, event).map(|dedup| {
-            if dedup.is_empty() {
-                crate::rule::default_dedup(rule.meta.id, title.as_deref().unwrap_or(""))
-            } else {
-                truncate_output(dedup)
-            }
-        });
+        let dedup = crate::rule::resolve_dedup(
+            rule.meta,
+            (rule.dedup)(log_type, event),
+            title.as_deref().unwrap_or(""),
+        );
         CaseOutcome {
             matched: (rule.matches)(log_type, event),
             title,

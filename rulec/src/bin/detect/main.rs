@@ -1,0 +1,354 @@
+//! `detect`: streams NDJSON logs through the compiled rules and writes
+//! Panther's alerts (threshold and dedup on event time), or every match.
+//!
+//! Exit code: 0 when every line parsed, 2 when malformed lines were skipped
+//! (or `--max-errors` stopped the run), 1 on fatal errors (bad arguments, an
+//! unreadable input, an output that cannot be written).
+
+mod input;
+mod output;
+mod summary;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rulec::{log_type_of, parse_event, Alert, AlertStream, Detector};
+
+use crate::input::{Input, Line};
+use crate::output::{MatchLine, Sink, WriteError};
+use crate::summary::Counters;
+
+/// What to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Emit {
+    /// One line per alert, after Threshold and DedupPeriodMinutes.
+    Alerts,
+    /// One line per (event, matching rule), before thresholds.
+    Matches,
+}
+
+/// Streams NDJSON logs (files, `.gz` files, or `-` for stdin) through the
+/// compiled rules and writes alerts or matches as JSON lines.
+#[derive(Debug, Parser)]
+#[command(name = "detect", version)]
+struct Cli {
+    /// NDJSON inputs, one JSON object per line with `p_log_type`; gzip is
+    /// decompressed transparently; `-` is stdin (the default).
+    #[arg(value_name = "INPUT")]
+    inputs: Vec<String>,
+    /// What to write.
+    #[arg(long, value_enum, default_value_t = Emit::Alerts)]
+    emit: Emit,
+    /// Run only this rule (repeatable); a named rule runs even when disabled.
+    #[arg(long = "rule", value_name = "RULE_ID")]
+    rules: Vec<String>,
+    /// Only rules whose KEY is one of the values (`Severity=High,Critical`),
+    /// or with `!=` none of them; repeat to AND several.
+    #[arg(long = "filter", value_name = "KEY=V1,V2")]
+    filters: Vec<String>,
+    /// Write to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<String>,
+    /// Stop after this many malformed lines.
+    #[arg(long, value_name = "N")]
+    max_errors: Option<u64>,
+    /// Longest line accepted, in bytes; longer lines are skipped as malformed
+    /// without being held in memory.
+    #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
+    max_line_bytes: usize,
+    /// No summary on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Inputs at least this large (in all) get a progress bar on a terminal.
+const PROGRESS_MIN_BYTES: u64 = 32 * 1024 * 1024;
+
+enum Stop {
+    /// The run ended normally (or the reader closed the pipe).
+    Done,
+    /// `--max-errors` was reached.
+    TooManyErrors,
+    /// A fatal error, already reported.
+    Fatal,
+}
+
+struct Run {
+    emit: Emit,
+    max_errors: Option<u64>,
+    max_line_bytes: usize,
+    stream: AlertStream,
+    sink: Sink,
+    counters: Counters,
+    progress: ProgressBar,
+    /// Bytes of inputs finished, for the progress bar.
+    progress_base: u64,
+}
+
+fn report_write_error(error: WriteError) -> Stop {
+    match error {
+        WriteError::Closed => Stop::Done,
+        WriteError::Failed(e) => {
+            eprintln!("detect: cannot write the output: {e}");
+            Stop::Fatal
+        }
+    }
+}
+
+impl Run {
+    fn bad_line(&mut self, input: &str, line: u64, reason: &str) -> Option<Stop> {
+        self.counters.bad_lines += 1;
+        self.progress
+            .suspend(|| eprintln!("detect: {input}:{line}: skipped: {reason}"));
+        match self.max_errors {
+            Some(max) if self.counters.bad_lines >= max => {
+                self.progress.suspend(|| {
+                    eprintln!("detect: stopping after {max} malformed line(s) (--max-errors)")
+                });
+                Some(Stop::TooManyErrors)
+            }
+            _ => None,
+        }
+    }
+
+    fn write_alert(
+        sink: &mut Sink,
+        counters: &mut Counters,
+        alert: &Alert,
+        failed: &mut Option<WriteError>,
+    ) {
+        if failed.is_some() {
+            return;
+        }
+        *counters.alerts.entry(alert.rule_id).or_default() += 1;
+        if let Err(e) = sink.line(alert) {
+            *failed = Some(e);
+        }
+    }
+
+    fn process(&mut self, input: Input) -> Option<Stop> {
+        let name = input.name.clone();
+        let consumed = std::rc::Rc::clone(&input.consumed);
+        let mut lines = input.lines(self.max_line_bytes);
+        let mut buf = Vec::new();
+        let mut line_no: u64 = 0;
+        loop {
+            let (line, length) = match lines.next_line(&mut buf) {
+                Ok(Some(next)) => next,
+                Ok(None) => break,
+                Err(e) => {
+                    self.progress.suspend(|| {
+                        eprintln!("detect: {name}: cannot read after line {line_no}: {e}")
+                    });
+                    return Some(Stop::Fatal);
+                }
+            };
+            line_no += 1;
+            self.counters.bytes += length;
+            if line_no % 4096 == 0 {
+                self.progress
+                    .set_position(self.progress_base + consumed.get());
+            }
+            if let Line::TooLong { length } = line {
+                let reason = format!(
+                    "line of {length} bytes is longer than --max-line-bytes {}",
+                    self.max_line_bytes
+                );
+                if let Some(stop) = self.bad_line(&name, line_no, &reason) {
+                    return Some(stop);
+                }
+                continue;
+            }
+            if buf.iter().all(u8::is_ascii_whitespace) {
+                self.counters.blank_lines += 1;
+                continue;
+            }
+            let event = match parse_event(&buf) {
+                Ok(event) => event,
+                Err(e) => {
+                    if let Some(stop) = self.bad_line(&name, line_no, &e.to_string()) {
+                        return Some(stop);
+                    }
+                    continue;
+                }
+            };
+            let log_type = match log_type_of(&event) {
+                Ok(log_type) => log_type,
+                Err(e) => {
+                    if let Some(stop) = self.bad_line(&name, line_no, &e.to_string()) {
+                        return Some(stop);
+                    }
+                    continue;
+                }
+            };
+            self.counters.events += 1;
+            match self.counters.per_log_type.get_mut(log_type) {
+                Some(n) => *n += 1,
+                None => {
+                    self.counters.per_log_type.insert(log_type.to_owned(), 1);
+                }
+            }
+            let evaluation = self.stream.detector().evaluate_as(log_type, &event);
+            for rule in &evaluation.errors {
+                *self.counters.rule_errors.entry(rule.meta.id).or_default() += 1;
+            }
+            for m in &evaluation.matches {
+                *self.counters.matches.entry(m.rule.meta.id).or_default() += 1;
+            }
+            match self.emit {
+                Emit::Matches => {
+                    for m in &evaluation.matches {
+                        let line = MatchLine {
+                            rule_id: m.rule.meta.id,
+                            input: &name,
+                            line: line_no,
+                            log_type,
+                            severity: m.detection.severity,
+                            title: &m.detection.title,
+                            dedup: &m.detection.dedup,
+                            alert_context: &m.detection.alert_context,
+                        };
+                        if let Err(e) = self.sink.line(&line) {
+                            return Some(report_write_error(e));
+                        }
+                    }
+                }
+                Emit::Alerts => {
+                    let (sink, counters) = (&mut self.sink, &mut self.counters);
+                    let mut failed = None;
+                    self.stream
+                        .observe(log_type, &event, &evaluation, &mut |alert| {
+                            Run::write_alert(sink, counters, &alert, &mut failed)
+                        });
+                    if let Some(e) = failed {
+                        return Some(report_write_error(e));
+                    }
+                }
+            }
+        }
+        self.progress_base += consumed.get();
+        None
+    }
+
+    /// Flushes open alerts and the output.
+    fn finish(self) -> (Counters, Option<Stop>, Vec<&'static str>) {
+        let Run {
+            emit,
+            stream,
+            mut sink,
+            mut counters,
+            progress,
+            ..
+        } = self;
+        progress.finish_and_clear();
+        let rule_ids = output::rule_ids(&stream);
+        counters.untimed = stream.untimed();
+        let mut failed = None;
+        if emit == Emit::Alerts {
+            stream.finish(&mut |alert| {
+                Run::write_alert(&mut sink, &mut counters, &alert, &mut failed)
+            });
+        }
+        let stop = match failed {
+            Some(e) => Some(report_write_error(e)),
+            None => sink.flush().err().map(report_write_error),
+        };
+        (counters, stop, rule_ids)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let rules = match rulec::select(&cli.rules, &cli.filters) {
+        Ok(rules) => rules,
+        Err(e) => {
+            eprintln!("detect: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if rules.is_empty() {
+        eprintln!("detect: no rule is selected (check --rule and --filter)");
+        return ExitCode::from(1);
+    }
+    let names = if cli.inputs.is_empty() {
+        vec!["-".to_owned()]
+    } else {
+        cli.inputs.clone()
+    };
+    // Open every input first, so a typo fails before any output.
+    let mut inputs = Vec::with_capacity(names.len());
+    for name in &names {
+        match Input::open(name) {
+            Ok(input) => inputs.push(input),
+            Err(e) => {
+                eprintln!("detect: cannot read {name}: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    let sink = match Sink::open(cli.output.as_deref()) {
+        Ok(sink) => sink,
+        Err(e) => {
+            eprintln!(
+                "detect: cannot write {}: {e}",
+                cli.output.as_deref().unwrap_or("stdout")
+            );
+            return ExitCode::from(1);
+        }
+    };
+    let total: Option<u64> = inputs.iter().map(|i| i.size).sum();
+    let progress = match total {
+        Some(total) if total >= PROGRESS_MIN_BYTES => {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        }
+        _ => ProgressBar::hidden(),
+    };
+    let started = Instant::now();
+    let mut run = Run {
+        emit: cli.emit,
+        max_errors: cli.max_errors,
+        max_line_bytes: cli.max_line_bytes,
+        stream: AlertStream::new(Detector::new(rules)),
+        sink,
+        counters: Counters::default(),
+        progress,
+        progress_base: 0,
+    };
+    let mut stop = None;
+    for input in inputs {
+        run.counters.inputs += 1;
+        stop = run.process(input);
+        if stop.is_some() {
+            break;
+        }
+    }
+    let (counters, finish_stop, rule_ids) = run.finish();
+    let stop = stop.or(finish_stop).unwrap_or(Stop::Done);
+    if !cli.quiet && !matches!(stop, Stop::Fatal) {
+        eprint!(
+            "{}",
+            counters.summary(&rule_ids, started.elapsed(), cli.emit == Emit::Alerts)
+        );
+    }
+    match stop {
+        Stop::Fatal => ExitCode::from(1),
+        Stop::TooManyErrors => ExitCode::from(2),
+        Stop::Done if counters.bad_lines > 0 => ExitCode::from(2),
+        Stop::Done => ExitCode::SUCCESS,
+    }
+}

@@ -1,0 +1,282 @@
+//! Evaluating events against a rule set: dispatch by `p_log_type` to the
+//! rules of that log type, the matches with their outputs, and the alerting
+//! engine run over a stream of events.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::alerting::{Alert, AlertEngine};
+use crate::event_time::Timestamp;
+use crate::rule::{CompiledRule, Detection};
+
+/// Panther's field naming an event's log type.
+pub const P_LOG_TYPE: &str = "p_log_type";
+
+/// Why an event cannot be evaluated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventError {
+    /// The bytes are not UTF-8 (at this byte offset).
+    NotUtf8 {
+        /// Offset of the first invalid byte.
+        offset: usize,
+    },
+    /// The text is not JSON.
+    NotJson(String),
+    /// The JSON is not an object.
+    NotAnObject(&'static str),
+    /// The object has no string `p_log_type`.
+    NoLogType,
+}
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventError::NotUtf8 { offset } => {
+                write!(f, "not UTF-8 (invalid byte at offset {offset})")
+            }
+            EventError::NotJson(e) => write!(f, "not JSON: {e}"),
+            EventError::NotAnObject(kind) => write!(f, "not a JSON object but {kind}"),
+            EventError::NoLogType => f.write_str("no `p_log_type` string"),
+        }
+    }
+}
+
+impl std::error::Error for EventError {}
+
+fn kind_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Parses one event from bytes: UTF-8, JSON, an object.
+pub fn parse_event(bytes: &[u8]) -> Result<Value, EventError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| EventError::NotUtf8 {
+        offset: e.valid_up_to(),
+    })?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| EventError::NotJson(e.to_string()))?;
+    if value.is_object() {
+        Ok(value)
+    } else {
+        Err(EventError::NotAnObject(kind_name(&value)))
+    }
+}
+
+/// The log type an event names in `p_log_type`.
+pub fn log_type_of(event: &Value) -> Result<&str, EventError> {
+    event
+        .get(P_LOG_TYPE)
+        .and_then(Value::as_str)
+        .ok_or(EventError::NoLogType)
+}
+
+/// One rule matching one event, with the outputs Panther attaches.
+#[derive(Debug, Clone)]
+pub struct Match {
+    /// The rule.
+    pub rule: &'static CompiledRule,
+    /// Its outputs for the event (after Panther's production fallbacks).
+    pub detection: Detection,
+}
+
+/// What evaluating one event gave.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    /// The rules that matched, in rule-set order.
+    pub matches: Vec<Match>,
+    /// The rules that raised (Python would have raised): they do not match.
+    pub errors: Vec<&'static CompiledRule>,
+}
+
+/// A rule set ready to evaluate events: rules grouped by log type.
+#[derive(Debug, Clone)]
+pub struct Detector {
+    rules: Vec<&'static CompiledRule>,
+    by_log_type: HashMap<&'static str, Vec<&'static CompiledRule>>,
+}
+
+impl Detector {
+    /// A detector over these rules (all of them, enabled or not; filter
+    /// first with [`crate::filter`] or `rule.meta.enabled`).
+    pub fn new(rules: impl IntoIterator<Item = &'static CompiledRule>) -> Detector {
+        let rules: Vec<&'static CompiledRule> = rules.into_iter().collect();
+        let mut by_log_type: HashMap<&'static str, Vec<&'static CompiledRule>> = HashMap::new();
+        for rule in &rules {
+            for log_type in rule.meta.log_types {
+                by_log_type.entry(log_type).or_default().push(rule);
+            }
+        }
+        Detector { rules, by_log_type }
+    }
+
+    /// The rules, in the order given.
+    pub fn rules(&self) -> &[&'static CompiledRule] {
+        &self.rules
+    }
+
+    /// The rules that read events of `log_type`.
+    pub fn rules_for(&self, log_type: &str) -> &[&'static CompiledRule] {
+        self.by_log_type.get(log_type).map_or(&[], Vec::as_slice)
+    }
+
+    /// Evaluates an event as `log_type`: every rule of that log type, and the
+    /// outputs of those that match.
+    pub fn evaluate_as(&self, log_type: &str, event: &Value) -> Evaluation {
+        let mut evaluation = Evaluation::default();
+        for rule in self.rules_for(log_type) {
+            match (rule.matches)(log_type, event) {
+                Ok(true) => evaluation.matches.push(Match {
+                    rule,
+                    detection: rule.detect(log_type, event),
+                }),
+                Ok(false) => {}
+                Err(_) => evaluation.errors.push(rule),
+            }
+        }
+        evaluation
+    }
+
+    /// Evaluates an event as the log type its `p_log_type` names.
+    pub fn evaluate(&self, event: &Value) -> Result<Evaluation, EventError> {
+        let log_type = log_type_of(event)?;
+        Ok(self.evaluate_as(log_type, event))
+    }
+
+    /// Parses an event from bytes (one NDJSON line) and evaluates it.
+    pub fn evaluate_bytes(&self, bytes: &[u8]) -> Result<(Value, Evaluation), EventError> {
+        let event = parse_event(bytes)?;
+        let evaluation = self.evaluate(&event)?;
+        Ok((event, evaluation))
+    }
+}
+
+/// The alerting engine over a stream of events: evaluates each event and
+/// feeds its matches, at the event's time, to an [`AlertEngine`].
+///
+/// An event without an event time (no `p_event_time`, no data-model
+/// `EventTime` field) is placed at the latest event time seen so far (the
+/// Unix epoch before any), and counted in [`AlertStream::untimed`].
+#[derive(Debug)]
+pub struct AlertStream {
+    detector: Detector,
+    engine: AlertEngine,
+    latest: Option<Timestamp>,
+    untimed: u64,
+}
+
+impl AlertStream {
+    /// A stream over a detector's rules.
+    pub fn new(detector: Detector) -> AlertStream {
+        AlertStream {
+            detector,
+            engine: AlertEngine::new(),
+            latest: None,
+            untimed: 0,
+        }
+    }
+
+    /// The detector.
+    pub fn detector(&self) -> &Detector {
+        &self.detector
+    }
+
+    /// Matched events that had no event time.
+    pub fn untimed(&self) -> u64 {
+        self.untimed
+    }
+
+    /// Dedup windows open now (bounded: expired ones are closed as event
+    /// time moves on).
+    pub fn open_windows(&self) -> usize {
+        self.engine.open_windows()
+    }
+
+    /// Feeds an already evaluated event; alerts whose windows close are passed
+    /// to `emit`.
+    pub fn observe(
+        &mut self,
+        log_type: &str,
+        event: &Value,
+        evaluation: &Evaluation,
+        emit: &mut impl FnMut(Alert),
+    ) {
+        let Some(first) = evaluation.matches.first() else {
+            return;
+        };
+        // The event time is the log type's, the same for every rule.
+        let time = match (first.rule.event_time)(log_type, event) {
+            Some(time) => time,
+            None => {
+                self.untimed += 1;
+                self.latest.unwrap_or(Timestamp::UNIX_EPOCH)
+            }
+        };
+        self.latest = Some(self.latest.map_or(time, |l| l.max(time)));
+        for m in &evaluation.matches {
+            self.engine
+                .observe(m.rule.meta, time, m.detection.clone(), emit);
+        }
+    }
+
+    /// Evaluates one event and feeds its matches; returns the evaluation.
+    pub fn push(
+        &mut self,
+        event: &Value,
+        emit: &mut impl FnMut(Alert),
+    ) -> Result<Evaluation, EventError> {
+        let log_type = log_type_of(event)?;
+        let evaluation = self.detector.evaluate_as(log_type, event);
+        self.observe(log_type, event, &evaluation, emit);
+        Ok(evaluation)
+    }
+
+    /// Ends the stream: emits the alerts still open.
+    pub fn finish(self, emit: &mut impl FnMut(Alert)) {
+        self.engine.finish(emit);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_name_the_problem() {
+        assert_eq!(
+            parse_event(b"\xff{}"),
+            Err(EventError::NotUtf8 { offset: 0 })
+        );
+        assert!(matches!(parse_event(b"{"), Err(EventError::NotJson(_))));
+        assert_eq!(
+            parse_event(b"[1]"),
+            Err(EventError::NotAnObject("an array"))
+        );
+        assert!(parse_event(br#"{"a":1}"#).is_ok());
+        let deep = "[".repeat(100_000);
+        assert!(matches!(
+            parse_event(deep.as_bytes()),
+            Err(EventError::NotJson(_))
+        ));
+    }
+
+    #[test]
+    fn log_type_must_be_a_string() {
+        let event = serde_json::json!({"p_log_type": 3});
+        assert_eq!(log_type_of(&event), Err(EventError::NoLogType));
+        let detector = Detector::new([]);
+        assert_eq!(
+            detector
+                .evaluate(&serde_json::json!({}))
+                .map(|e| e.matches.len()),
+            Err(EventError::NoLogType)
+        );
+    }
+}
