@@ -1,4 +1,7 @@
 //! rulec's compiler.
+
+#![warn(missing_docs)]
+
 pub mod codegen;
 pub mod data_model;
 pub mod diag;

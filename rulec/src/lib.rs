@@ -33,6 +33,8 @@
 //! stream.finish(&mut |alert| alerts.push(alert));
 //! ```
 
+#![warn(missing_docs)]
+
 pub use rulec_runtime::alerting::{Alert, AlertEngine};
 pub use rulec_runtime::engine::{
     log_type_of, parse_event, AlertStream, Detector, Evaluation, EventError, Match,

@@ -3,6 +3,8 @@
 //! It holds no YAML, no parser and no code generator: a binary that embeds a
 //! rule set pulls in this crate, `serde_json` and `jiff` (event time), nothing else.
 
+#![warn(missing_docs)]
+
 pub mod alerting;
 pub mod engine;
 pub mod error;

@@ -14,6 +14,8 @@
 //! attacker in one namespace within a few minutes) that cross the rule's
 //! threshold of 20 events in 15 minutes.
 
+#![warn(missing_docs)]
+
 mod dice;
 mod generator;
 mod pools;
