@@ -6,8 +6,8 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::{
-    CmpOp, DataModelIr, Expr, Fallback, FieldRef, Lit, NumLit, RuleIr, Seg, Template, TemplatePart,
-    Test, TestBody, ValueExpr,
+    CmpOp, DataModelIr, Expr, Fallback, FieldRef, Lit, NumLit, PairOp, Quantifier, RuleIr, Seg,
+    Template, TemplatePart, Test, TestBody, ValueExpr,
 };
 use crate::names::rule_module_name;
 use rulec_runtime::{PyType, Severity};
@@ -495,6 +495,88 @@ impl Gen<'_> {
                 let value = self.field(field);
                 test_tokens(&quote! { &(#value) }, test)
             }
+            Expr::Pair { left, op, right } => {
+                let a = self.field(left);
+                let b = self.field(right);
+                let call = |f: TokenStream| quote! { __rt::ops::#f(&(#a), &(#b)) };
+                match op {
+                    PairOp::Equals => call(quote!(eq_vals)),
+                    PairOp::IEquals => call(quote!(ieq_vals)),
+                    PairOp::StartsWith => call(quote!(starts_with_val)),
+                    PairOp::IStartsWith => call(quote!(istarts_with_val)),
+                    PairOp::EndsWith => call(quote!(ends_with_val)),
+                    PairOp::IEndsWith => call(quote!(iends_with_val)),
+                    PairOp::Contains => call(quote!(contains_val)),
+                    PairOp::IContains => call(quote!(icontains_val)),
+                    PairOp::Compare(op) => {
+                        let order = call(quote!(cmp_vals));
+                        let wanted = match op {
+                            CmpOp::Gt => {
+                                quote! { ::core::option::Option::Some(::core::cmp::Ordering::Greater) }
+                            }
+                            CmpOp::Ge => {
+                                quote! { ::core::option::Option::Some(::core::cmp::Ordering::Greater | ::core::cmp::Ordering::Equal) }
+                            }
+                            CmpOp::Lt => {
+                                quote! { ::core::option::Option::Some(::core::cmp::Ordering::Less) }
+                            }
+                            CmpOp::Le => {
+                                quote! { ::core::option::Option::Some(::core::cmp::Ordering::Less | ::core::cmp::Ordering::Equal) }
+                            }
+                        };
+                        quote! { ::core::matches!(#order, #wanted) }
+                    }
+                }
+            }
+            Expr::Each {
+                list,
+                quantifier,
+                body,
+            } => {
+                let list = self.field(list);
+                // The body reads the element as its event, without a data model.
+                let body = Gen { model: None }.expr(body);
+                let (on_pass, on_fail, result, not_list) = match quantifier {
+                    Quantifier::Any => (
+                        quote! { break; },
+                        quote! {},
+                        quote! { __passing > 0 },
+                        quote! { false },
+                    ),
+                    Quantifier::All => (
+                        quote! {},
+                        quote! { __failed = true; break; },
+                        quote! { !__failed },
+                        quote! { false },
+                    ),
+                    Quantifier::None => (
+                        quote! { break; },
+                        quote! {},
+                        quote! { __passing == 0 },
+                        quote! { true },
+                    ),
+                    Quantifier::OnlyOne => (
+                        quote! { if __passing > 1 { break; } },
+                        quote! {},
+                        quote! { __passing == 1 },
+                        quote! { false },
+                    ),
+                };
+                quote! {{
+                    match (#list).node_elements() {
+                        ::core::option::Option::Some(__elements) => {
+                            let mut __passing = 0usize;
+                            let mut __failed = false;
+                            for event in __elements {
+                                if #body { __passing += 1; #on_pass } else { #on_fail }
+                            }
+                            let _ = __failed;
+                            #result
+                        }
+                        ::core::option::Option::None => #not_list,
+                    }
+                }}
+            }
         }
     }
 
@@ -697,6 +779,7 @@ fn steps_tokens(path: &[Seg]) -> Vec<TokenStream> {
         .map(|seg| match seg {
             Seg::Key(key) => quote! { __rt::transform::Step::Key(#key) },
             Seg::Index(index) => quote! { __rt::transform::Step::Index(#index) },
+            Seg::Each => quote! { __rt::transform::Step::Each },
         })
         .collect()
 }
@@ -734,8 +817,14 @@ fn test_tokens(value: &TokenStream, test: &Test) -> TokenStream {
             {
                 quote! { __rt::ops::in_strs(#value, &[#(#strings),*]) }
             } else {
-                let checks = lits.iter().map(|lit| eq_tokens(value, lit));
-                quote! { (false #(|| #checks)*) }
+                let lits = lits.iter().map(|lit| match lit {
+                    Lit::Null => quote! { __rt::ops::Lit::Null },
+                    Lit::Bool(b) => quote! { __rt::ops::Lit::Bool(#b) },
+                    Lit::Int(i) => quote! { __rt::ops::Lit::Int(#i) },
+                    Lit::Float(f) => float_tokens(*f, |f| quote! { __rt::ops::Lit::Float(#f) }),
+                    Lit::Str(s) => quote! { __rt::ops::Lit::Str(#s) },
+                });
+                quote! { __rt::ops::in_lits(#value, &[#(#lits),*]) }
             }
         }
         Test::StartsWith(s) => quote! { __rt::ops::starts_with(#value, #s) },
@@ -772,6 +861,25 @@ fn test_tokens(value: &TokenStream, test: &Test) -> TokenStream {
                 PyType::Dict => quote!(Dict),
             };
             quote! { __rt::ops::has_type(#value, __rt::PyType::#ty) }
+        }
+        Test::IsIp => quote! { __rt::ops::is_ip(#value) },
+        Test::IsIpv4 => quote! { __rt::ops::is_ipv4(#value) },
+        Test::IsIpv6 => quote! { __rt::ops::is_ipv6(#value) },
+        Test::IsIpPublic => quote! { __rt::ops::is_ip_public(#value) },
+        Test::IsIpPrivate => quote! { __rt::ops::is_ip_private(#value) },
+        Test::InCidr(net) => {
+            let prefix = net.prefix;
+            let addr = match net.addr {
+                std::net::IpAddr::V4(v4) => {
+                    let bits = u32::from(v4);
+                    quote! { ::std::net::IpAddr::V4(::std::net::Ipv4Addr::from_bits(#bits)) }
+                }
+                std::net::IpAddr::V6(v6) => {
+                    let bits = u128::from(v6);
+                    quote! { ::std::net::IpAddr::V6(::std::net::Ipv6Addr::from_bits(#bits)) }
+                }
+            };
+            quote! { __rt::ops::ip_in_cidr(#value, &__rt::ip::Cidr { addr: #addr, prefix: #prefix }) }
         }
     }
 }

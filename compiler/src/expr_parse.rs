@@ -6,7 +6,7 @@ use rulec_runtime::PyType;
 use yaml_serde::Value;
 
 use crate::diag::did_you_mean;
-use crate::ir::{CmpOp, Expr, FieldRef, Lit, NumLit, Seg, Test, ValueExpr};
+use crate::ir::{CmpOp, Expr, FieldRef, Lit, NumLit, PairOp, Quantifier, Seg, Test, ValueExpr};
 use crate::keypath::parse_key_path;
 use crate::yaml::{member, type_name, Reader, YNode};
 
@@ -50,8 +50,16 @@ pub struct Scope<'s> {
 }
 
 const COMBINATORS: [&str; 4] = ["All", "Any", "OnlyOne", "None"];
-const KEY_SPECIFIERS: [&str; 5] = ["Key", "DeepKey", "KeyPath", "DataModel", "Computed"];
-const EXPRESSION_KEYS: [&str; 13] = [
+const KEY_SPECIFIERS: [&str; 6] = [
+    "Key",
+    "DeepKey",
+    "KeyPath",
+    "DataModel",
+    "Computed",
+    "Enrichment",
+];
+const QUANTIFIERS: [&str; 4] = ["AnyElement", "AllElements", "NoElement", "OnlyOneElement"];
+const EXPRESSION_KEYS: [&str; 15] = [
     "All",
     "Any",
     "OnlyOne",
@@ -62,9 +70,11 @@ const EXPRESSION_KEYS: [&str; 13] = [
     "KeyPath",
     "DataModel",
     "Computed",
+    "Enrichment",
     "Condition",
     "Value",
     "Values",
+    "Expressions",
 ];
 
 /// Condition names this version of rulec compiles.
@@ -109,10 +119,6 @@ pub const CONDITIONS: &[&str] = &[
     "IsBoolean",
     "IsObject",
     "IsArray",
-];
-
-/// Panther conditions rulec knows of but does not compile yet.
-const PLANNED_CONDITIONS: &[&str] = &[
     "IsIPAddress",
     "IsIPv4Address",
     "IsIPv6Address",
@@ -122,6 +128,39 @@ const PLANNED_CONDITIONS: &[&str] = &[
     "IsIPAddressNotInCIDR",
     "Has",
     "DoesNotHave",
+    "AnyElement",
+    "AllElements",
+    "NoElement",
+    "OnlyOneElement",
+];
+
+/// Panther conditions rulec knows of but does not compile yet.
+const PLANNED_CONDITIONS: &[&str] = &["CIDRContainsIPAddresses", "CIDRDoesNotContainIPAddresses"];
+
+/// Conditions a multi-key expression (`Values: [{Key: a}, {Key: b}]`) takes.
+const PAIR_CONDITIONS: [&str; 22] = [
+    "Equals",
+    "DoesNotEqual",
+    "IEquals",
+    "IDoesNotEqual",
+    "StartsWith",
+    "DoesNotStartWith",
+    "IStartsWith",
+    "IDoesNotStartWith",
+    "EndsWith",
+    "DoesNotEndWith",
+    "IEndsWith",
+    "IDoesNotEndWith",
+    "Contains",
+    "DoesNotContain",
+    "IContains",
+    "IDoesNotContain",
+    "IsGreaterThan",
+    "IsGreaterThanOrEquals",
+    "IsGreaterThanOrEqual",
+    "IsLessThan",
+    "IsLessThanOrEquals",
+    "IsLessThanOrEqual",
 ];
 
 /// Parses a `Detection`-style list of match expressions (implicitly ANDed).
@@ -132,8 +171,21 @@ pub fn parse_expr_list(
     predicates: &mut dyn PredicateResolver,
     what: &str,
 ) -> Option<Vec<Expr>> {
+    parse_list(reader, node, scope, predicates, what, false)
+}
+
+/// Parses a list of match expressions; `allow_empty` for combinators, whose
+/// empty forms are Panther's no-ops (`All: []` is true, `Any: []` false).
+fn parse_list(
+    reader: &mut Reader<'_>,
+    node: &YNode<'_>,
+    scope: &Scope<'_>,
+    predicates: &mut dyn PredicateResolver,
+    what: &str,
+    allow_empty: bool,
+) -> Option<Vec<Expr>> {
     let items = reader.sequence(node, what)?;
-    if items.is_empty() {
+    if items.is_empty() && !allow_empty {
         reader.error(
             &node.path,
             format!("{what} is empty"),
@@ -175,12 +227,13 @@ pub fn parse_expr(
             return None;
         }
         let list_node = get(combinator)?;
-        let children = parse_expr_list(
+        let children = parse_list(
             reader,
             &list_node,
             scope,
             predicates,
             &format!("`{combinator}`"),
+            true,
         )?;
         return Some(match *combinator {
             "All" => Expr::All(children),
@@ -268,6 +321,28 @@ pub fn parse_expr(
         return None;
     }
 
+    if QUANTIFIERS.contains(&condition.as_str()) {
+        return parse_comprehension(reader, node, &members, &condition, scope);
+    }
+    if let Some(values) = get("Values") {
+        let has_specifier = members.iter().any(|(k, _)| KEY_SPECIFIERS.contains(k));
+        let of_keys = matches!(values.value, Value::Sequence(items) if !items.is_empty() && items.iter().all(Value::is_mapping));
+        if !has_specifier && of_keys {
+            return parse_multi_key(reader, &condition, &condition_node, &values, scope);
+        }
+    }
+    if get("Expressions").is_some() {
+        reader.key_error(
+            &node.key_path("Expressions"),
+            format!("`Expressions` belongs to a list comprehension, and `{condition}` is not one"),
+            Some(
+                "use `Condition: AnyElement`, `AllElements`, `NoElement` or `OnlyOneElement`"
+                    .to_owned(),
+            ),
+        );
+        return None;
+    }
+
     let field = parse_key_specifier(reader, node, &members, scope)?;
     let test = parse_test(
         reader,
@@ -278,6 +353,142 @@ pub fn parse_expr(
         get("Values"),
     )?;
     Some(test(field))
+}
+
+/// `AnyElement` / `AllElements` / `NoElement` / `OnlyOneElement`: the key
+/// names a list, and `Expressions` (ANDed) are read relative to each element.
+fn parse_comprehension(
+    reader: &mut Reader<'_>,
+    node: &YNode<'_>,
+    members: &[(&str, YNode<'_>)],
+    condition: &str,
+    scope: &Scope<'_>,
+) -> Option<Expr> {
+    for key in ["Value", "Values"] {
+        if let Some(extra) = member(members, key) {
+            reader.key_error(
+                &extra.path,
+                format!("`{condition}` takes `Expressions`, not `{key}`"),
+                Some("list the element's conditions under `Expressions:`".to_owned()),
+            );
+            return None;
+        }
+    }
+    let list = parse_key_specifier(reader, node, members, scope)?;
+    let Some(expressions) = member(members, "Expressions") else {
+        reader.error(
+            &node.path,
+            format!(
+                "`{condition}` needs `Expressions`, the conditions each element is checked against"
+            ),
+            Some(
+                "add `Expressions:` with match expressions whose keys are relative to the element"
+                    .to_owned(),
+            ),
+        );
+        return None;
+    };
+    // Keys inside `Expressions` are relative to the element: raw keys only.
+    let element_scope = Scope {
+        udm_names: None,
+        allow_computed: false,
+        documents: &[],
+        definitions: &[],
+    };
+    let body = parse_expr_list(
+        reader,
+        &expressions,
+        &element_scope,
+        &mut NoPredicates,
+        "`Expressions`",
+    )?;
+    let quantifier = match condition {
+        "AnyElement" => Quantifier::Any,
+        "AllElements" => Quantifier::All,
+        "NoElement" => Quantifier::None,
+        _ => Quantifier::OnlyOne,
+    };
+    Some(Expr::Each {
+        list,
+        quantifier,
+        body: Box::new(Expr::All(body)),
+    })
+}
+
+/// A multi-key expression: `Condition` between two keys of the event
+/// (`Values: [{KeyPath: a}, {KeyPath: b}]`), the first in the role of the
+/// event value and the second in the role of the constant.
+fn parse_multi_key(
+    reader: &mut Reader<'_>,
+    condition: &str,
+    condition_node: &YNode<'_>,
+    values: &YNode<'_>,
+    scope: &Scope<'_>,
+) -> Option<Expr> {
+    if !PAIR_CONDITIONS.contains(&condition) {
+        reader.error(
+            &condition_node.path,
+            format!("`{condition}` cannot compare two keys"),
+            Some(format!(
+                "a multi-key expression takes one of: {}",
+                PAIR_CONDITIONS.join(", ")
+            )),
+        );
+        return None;
+    }
+    let items = reader.sequence(values, "`Values`")?;
+    if items.len() != 2 {
+        reader.error(
+            &values.path,
+            format!(
+                "a multi-key expression compares exactly two keys, found {}",
+                items.len()
+            ),
+            Some("list two key specifiers under `Values`".to_owned()),
+        );
+        return None;
+    }
+    let mut fields = Vec::with_capacity(2);
+    for item in &items {
+        let entry = reader.mapping(item, "a key of a multi-key expression")?;
+        reader.unknown_keys(
+            item,
+            &entry,
+            &KEY_SPECIFIERS,
+            "a key of a multi-key expression",
+        );
+        fields.push(parse_key_specifier(reader, item, &entry, scope)?);
+    }
+    let right = fields.pop()?;
+    let left = fields.pop()?;
+    let (op, negated) = match condition {
+        "Equals" => (PairOp::Equals, false),
+        "DoesNotEqual" => (PairOp::Equals, true),
+        "IEquals" => (PairOp::IEquals, false),
+        "IDoesNotEqual" => (PairOp::IEquals, true),
+        "StartsWith" => (PairOp::StartsWith, false),
+        "DoesNotStartWith" => (PairOp::StartsWith, true),
+        "IStartsWith" => (PairOp::IStartsWith, false),
+        "IDoesNotStartWith" => (PairOp::IStartsWith, true),
+        "EndsWith" => (PairOp::EndsWith, false),
+        "DoesNotEndWith" => (PairOp::EndsWith, true),
+        "IEndsWith" => (PairOp::IEndsWith, false),
+        "IDoesNotEndWith" => (PairOp::IEndsWith, true),
+        "Contains" => (PairOp::Contains, false),
+        "DoesNotContain" => (PairOp::Contains, true),
+        "IContains" => (PairOp::IContains, false),
+        "IDoesNotContain" => (PairOp::IContains, true),
+        "IsGreaterThan" => (PairOp::Compare(CmpOp::Gt), false),
+        "IsGreaterThanOrEquals" | "IsGreaterThanOrEqual" => (PairOp::Compare(CmpOp::Ge), false),
+        "IsLessThan" => (PairOp::Compare(CmpOp::Lt), false),
+        _ => (PairOp::Compare(CmpOp::Le), false),
+    };
+    let pair = Expr::Pair { left, op, right };
+    Some(if negated {
+        Expr::Not(Box::new(pair))
+    } else {
+        pair
+    })
 }
 
 type TestBuilder = Box<dyn FnOnce(FieldRef) -> Expr>;
@@ -312,6 +523,11 @@ fn parse_test(
             | "IsBoolean"
             | "IsObject"
             | "IsArray"
+            | "IsIPAddress"
+            | "IsIPv4Address"
+            | "IsIPv6Address"
+            | "IsIPAddressPublic"
+            | "IsIPAddressPrivate"
     );
     let takes_list = matches!(condition, "IsIn" | "IsNotIn");
     if takes_no_value {
@@ -337,6 +553,11 @@ fn parse_test(
             "IsNumber" => positive(Test::IsNumber),
             "IsBoolean" => positive(Test::HasType(PyType::Bool)),
             "IsObject" => positive(Test::HasType(PyType::Dict)),
+            "IsIPAddress" => positive(Test::IsIp),
+            "IsIPv4Address" => positive(Test::IsIpv4),
+            "IsIPv6Address" => positive(Test::IsIpv6),
+            "IsIPAddressPublic" => positive(Test::IsIpPublic),
+            "IsIPAddressPrivate" => positive(Test::IsIpPrivate),
             _ => positive(Test::HasType(PyType::List)),
         });
     }
@@ -401,10 +622,26 @@ fn parse_test(
         "DoesNotEndWith" => negative(Test::EndsWith(text(reader)?)),
         "IEndsWith" => positive(Test::IEndsWith(text(reader)?.to_lowercase())),
         "IDoesNotEndWith" => negative(Test::IEndsWith(text(reader)?.to_lowercase())),
-        "Contains" => positive(Test::Contains(text(reader)?)),
-        "DoesNotContain" => negative(Test::Contains(text(reader)?)),
+        "Contains" | "Has" => positive(Test::Contains(text(reader)?)),
+        "DoesNotContain" | "DoesNotHave" => negative(Test::Contains(text(reader)?)),
         "IContains" => positive(Test::IContains(text(reader)?.to_lowercase())),
         "IDoesNotContain" => negative(Test::IContains(text(reader)?.to_lowercase())),
+        "IsIPAddressInCIDR" | "IsIPAddressNotInCIDR" => {
+            let cidr = text(reader)?;
+            let Some(net) = rulec_runtime::ip::Cidr::parse(&cidr) else {
+                reader.error(
+                    &value.path,
+                    format!("`{cidr}` is not a network in CIDR notation"),
+                    Some("write an address and a prefix length, e.g. `10.0.0.0/8` or `2001:db8::/32`".to_owned()),
+                );
+                return None;
+            };
+            if condition == "IsIPAddressInCIDR" {
+                positive(Test::InCidr(net))
+            } else {
+                negative(Test::InCidr(net))
+            }
+        }
         comparison => {
             let op = match comparison {
                 "IsGreaterThan" => CmpOp::Gt,
@@ -543,6 +780,41 @@ pub fn parse_field_spec(
                 return None;
             }
             Some(FieldRef::Event(segs))
+        }
+        "Enrichment" => {
+            let entry = reader.mapping(spec, "`Enrichment`")?;
+            reader.unknown_keys(
+                spec,
+                &entry,
+                &["Table", "Selector", "FieldPath"],
+                "`Enrichment`",
+            );
+            let mut part = |key: &str| {
+                reader
+                    .required(spec, &entry, key, "`Enrichment`")
+                    .and_then(|n| reader.scalar_text(&n, &format!("`{key}`")))
+            };
+            let (table, selector, field_path) =
+                (part("Table"), part("Selector"), part("FieldPath"));
+            let (table, selector, field_path) = (table?, selector?, field_path?);
+            let rest = match parse_key_path(&field_path) {
+                Ok(segs) => segs,
+                Err(problem) => {
+                    reader.error(
+                        &spec.path,
+                        format!("invalid `FieldPath` `{field_path}`: {problem}"),
+                        None,
+                    );
+                    return None;
+                }
+            };
+            let mut path = vec![
+                Seg::Key("p_enrichment".to_owned()),
+                Seg::Key(table),
+                Seg::Key(selector),
+            ];
+            path.extend(rest);
+            Some(FieldRef::Event(path))
         }
         "KeyPath" => {
             let text = reader.scalar_text(spec, "`KeyPath`")?;

@@ -12,8 +12,8 @@ use rulec_runtime::{Number, RuleError, Severity, Val};
 use serde_json::Value;
 
 use crate::ir::{
-    CmpOp, DataModelIr, Expr, Fallback, FieldRef, Lit, NumLit, RuleIr, Seg, Template, TemplatePart,
-    Test, ValueExpr,
+    CmpOp, DataModelIr, Expr, Fallback, FieldRef, Lit, NumLit, PairOp, Quantifier, RuleIr, Seg,
+    Template, TemplatePart, Test, ValueExpr,
 };
 
 type V<'c> = Val<'c, &'c Value>;
@@ -110,6 +110,42 @@ impl<'c> Ctx<'c> {
                 self.expr(body)?
             }
             Expr::Test { field, test } => test_value(&self.field(field)?, test),
+            Expr::Pair { left, op, right } => {
+                pair_value(&self.field(left)?, *op, &self.field(right)?)
+            }
+            Expr::Each {
+                list,
+                quantifier,
+                body,
+            } => {
+                let Some(elements) = self.field(list)?.node_elements() else {
+                    // Not a list: positive quantifiers fail, `NoElement` holds.
+                    return Ok(*quantifier == Quantifier::None);
+                };
+                let mut passing = 0usize;
+                for element in elements {
+                    // The element is the event the body reads (no data model).
+                    let inner = Ctx {
+                        event: element,
+                        model: None,
+                        documents: Vec::new(),
+                    };
+                    if inner.expr(body)? {
+                        passing += 1;
+                    } else if *quantifier == Quantifier::All {
+                        return Ok(false);
+                    }
+                    if passing > 1 && *quantifier != Quantifier::All {
+                        break;
+                    }
+                }
+                match quantifier {
+                    Quantifier::Any => passing > 0,
+                    Quantifier::All => true,
+                    Quantifier::None => passing == 0,
+                    Quantifier::OnlyOne => passing == 1,
+                }
+            }
         })
     }
 
@@ -232,6 +268,7 @@ fn steps(path: &[Seg]) -> Vec<Step<'_>> {
         .map(|s| match s {
             Seg::Key(k) => Step::Key(k),
             Seg::Index(i) => Step::Index(*i),
+            Seg::Each => Step::Each,
         })
         .collect()
 }
@@ -253,10 +290,38 @@ fn number(n: NumLit) -> Number {
     }
 }
 
+fn pair_value(a: &V<'_>, op: PairOp, b: &V<'_>) -> bool {
+    match op {
+        PairOp::Equals => ops::eq_vals(a, b),
+        PairOp::IEquals => ops::ieq_vals(a, b),
+        PairOp::StartsWith => ops::starts_with_val(a, b),
+        PairOp::IStartsWith => ops::istarts_with_val(a, b),
+        PairOp::EndsWith => ops::ends_with_val(a, b),
+        PairOp::IEndsWith => ops::iends_with_val(a, b),
+        PairOp::Contains => ops::contains_val(a, b),
+        PairOp::IContains => ops::icontains_val(a, b),
+        PairOp::Compare(op) => {
+            let order = ops::cmp_vals(a, b);
+            match op {
+                CmpOp::Gt => order == Some(std::cmp::Ordering::Greater),
+                CmpOp::Ge => matches!(
+                    order,
+                    Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
+                ),
+                CmpOp::Lt => order == Some(std::cmp::Ordering::Less),
+                CmpOp::Le => matches!(
+                    order,
+                    Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+                ),
+            }
+        }
+    }
+}
+
 fn test_value(value: &V<'_>, test: &Test) -> bool {
     match test {
         Test::Equals(lit) => ops::eq_lit(value, &rt_lit(lit)),
-        Test::IsIn(lits) => lits.iter().any(|lit| ops::eq_lit(value, &rt_lit(lit))),
+        Test::IsIn(lits) => ops::in_lits(value, &lits.iter().map(rt_lit).collect::<Vec<_>>()),
         Test::StartsWith(s) => ops::starts_with(value, s),
         Test::EndsWith(s) => ops::ends_with(value, s),
         Test::Contains(s) => ops::contains(value, s),
@@ -277,6 +342,12 @@ fn test_value(value: &V<'_>, test: &Test) -> bool {
         Test::IsInteger => ops::is_py_int(value),
         Test::IsNumber => ops::is_py_number(value),
         Test::HasType(ty) => ops::has_type(value, *ty),
+        Test::IsIp => ops::is_ip(value),
+        Test::IsIpv4 => ops::is_ipv4(value),
+        Test::IsIpv6 => ops::is_ipv6(value),
+        Test::IsIpPublic => ops::is_ip_public(value),
+        Test::IsIpPrivate => ops::is_ip_private(value),
+        Test::InCidr(net) => ops::ip_in_cidr(value, net),
     }
 }
 

@@ -13,6 +13,9 @@ pub enum Seg {
     Key(String),
     /// An array element.
     Index(usize),
+    /// Every element of an array (`[*]` in a `KeyPath`): the rest of the path
+    /// is read from each element and the values form a list.
+    Each,
 }
 
 /// Where a condition or an output reads its value.
@@ -70,6 +73,42 @@ pub enum CmpOp {
     Le,
 }
 
+/// A comparison between two fields (multi-key match expressions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairOp {
+    /// Python `==`.
+    Equals,
+    /// Case-insensitive `==`.
+    IEquals,
+    /// `a.startswith(b)`.
+    StartsWith,
+    /// Case-insensitive prefix.
+    IStartsWith,
+    /// `a.endswith(b)`.
+    EndsWith,
+    /// Case-insensitive suffix.
+    IEndsWith,
+    /// `b in a`.
+    Contains,
+    /// Case-insensitive substring.
+    IContains,
+    /// Numeric order.
+    Compare(CmpOp),
+}
+
+/// How a list comprehension counts the elements that pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantifier {
+    /// At least one (`AnyElement`).
+    Any,
+    /// Every one (`AllElements`; true for an empty list).
+    All,
+    /// None (`NoElement`).
+    None,
+    /// Exactly one (`OnlyOneElement`).
+    OnlyOne,
+}
+
 /// What a condition asks of one value. Negated conditions are [`Expr::Not`] of these.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Test {
@@ -107,6 +146,18 @@ pub enum Test {
     IsNumber,
     /// Exactly this Python type.
     HasType(PyType),
+    /// A string that is an IP address (`IsIPAddress`).
+    IsIp,
+    /// An IPv4 address.
+    IsIpv4,
+    /// An IPv6 address.
+    IsIpv6,
+    /// An address Python calls `is_global` (`IsIPAddressPublic`).
+    IsIpPublic,
+    /// An address Python calls `is_private` (`IsIPAddressPrivate`).
+    IsIpPrivate,
+    /// An address inside a network (`IsIPAddressInCIDR`).
+    InCidr(rulec_runtime::ip::Cidr),
 }
 
 /// A boolean expression over one event.
@@ -124,6 +175,25 @@ pub enum Expr {
     NoneOf(Vec<Expr>),
     /// Negation of a condition.
     Not(Box<Expr>),
+    /// A multi-key comparison: `op` between two fields of the event.
+    Pair {
+        /// The first key (the event-value role).
+        left: FieldRef,
+        /// The comparison.
+        op: PairOp,
+        /// The second key (the constant role).
+        right: FieldRef,
+    },
+    /// A list comprehension: `body` evaluated with each element of `list`
+    /// as the event, counted by `quantifier`.
+    Each {
+        /// The list.
+        list: FieldRef,
+        /// `AnyElement`, `AllElements`, `NoElement` or `OnlyOneElement`.
+        quantifier: Quantifier,
+        /// The element's condition (`Expressions`, ANDed).
+        body: Box<Expr>,
+    },
     /// One condition on one field.
     Test {
         /// The field.

@@ -20,7 +20,7 @@ pub fn parse_key_path(text: &str) -> Result<Vec<Seg>, String> {
                     .ok_or_else(|| format!("unclosed `[` at offset {i}"))?;
                 let inner = &text[i + 1..close];
                 if inner == "*" {
-                    return Err("`[*]` (every element) is not supported in this position yet; use AnyElement".to_owned());
+                    segs.push(Seg::Each);
                 } else if let Some(quoted) = inner
                     .strip_prefix('\'')
                     .and_then(|s| s.strip_suffix('\''))
@@ -72,6 +72,7 @@ pub fn display_path(segs: &[Seg]) -> String {
                 out.push_str(key);
             }
             Seg::Index(i) => out.push_str(&format!("[{i}]")),
+            Seg::Each => out.push_str("[*]"),
         }
     }
     out

@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod codegen;
+pub mod condition;
 pub mod data_model;
 pub mod diag;
 pub mod expr_parse;
@@ -14,6 +15,7 @@ pub mod names;
 pub mod predicate;
 pub mod project;
 pub mod rule_file;
+pub mod schema;
 pub mod template;
 pub mod tests_block;
 pub mod yaml;

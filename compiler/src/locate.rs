@@ -51,6 +51,8 @@ impl<'de> DeserializeSeed<'de> for Probe<'_> {
             None => deserializer.deserialize_any(Fail),
             Some(Seg::Key(_)) => deserializer.deserialize_map(self),
             Some(Seg::Index(_)) => deserializer.deserialize_seq(self),
+            // YAML paths never hold `[*]`.
+            Some(Seg::Each) => deserializer.deserialize_any(Fail),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use rulec_runtime::Severity;
 use yaml_serde::Value;
 
+use crate::condition::read_conditions;
 use crate::diag::{did_you_mean, Diagnostic};
 use crate::expr_parse::{parse_expr_list, parse_field_spec, Scope};
 use crate::ir::{
@@ -16,14 +17,16 @@ use crate::template::{parse_template, RawPart};
 use crate::tests_block::parse_tests;
 use crate::yaml::{member, Reader, SourceFile, YNode};
 
-/// Every key of Panther's rule format, plus rulec's `AlertDedup` and `Detection`.
-pub const RULE_KEYS: [&str; 29] = [
+/// Every key of Panther's rule format, plus rulec's `AlertDedup`, `Detection`
+/// and `Condition` (catalog conditions).
+pub const RULE_KEYS: [&str; 30] = [
     "AnalysisType",
     "Enabled",
     "RuleID",
     "LogTypes",
     "Severity",
     "Detection",
+    "Condition",
     "Filename",
     "DisplayName",
     "Description",
@@ -130,13 +133,6 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
             Some("express the logic as YAML under `Detection:` and remove `Filename`".to_owned()),
         );
     }
-    if let Some(group_by) = get("GroupBy") {
-        reader.key_error(
-            &group_by.path,
-            "`GroupBy` is not supported by this version of rulec",
-            Some("write the dedup string with `AlertDedup: \"{field}...\"`".to_owned()),
-        );
-    }
     let tags = match get("Tags") {
         Some(n) => reader.unique_strings(&n, "`Tags`", true),
         None => Some(Vec::new()),
@@ -199,14 +195,21 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
     let mut predicates = library.predicates;
 
     let inline_filters = match get("InlineFilters") {
-        Some(n) => {
-            parse_expr_list(reader, &n, &scope, &mut predicates, "`InlineFilters`").map(Some)
-        }
+        Some(n) => parse_expr_list(reader, &n, &scope, &mut predicates, "`InlineFilters`")
+            .map(|filters| Some(filters.into_iter().map(absent_passes).collect::<Vec<_>>())),
         None => Some(None),
     };
-    let detection = match reader.required(root, &members, "Detection", "rule") {
+    let detection = match get("Detection") {
         Some(n) => parse_expr_list(reader, &n, &scope, &mut predicates, "`Detection`"),
-        None => None,
+        None if get("Condition").is_some() => Some(Vec::new()),
+        None => {
+            reader.error(
+                &root.path,
+                "a rule needs `Detection` or `Condition`",
+                Some("add `Detection:` (match expressions) or `Condition:` (catalog conditions such as `verb eq \"get\"`)".to_owned()),
+            );
+            None
+        }
     };
     let dynamic_severities = match get("DynamicSeverities") {
         Some(n) => parse_dynamic_severities(reader, &n, &scope, library.predicates),
@@ -237,12 +240,33 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
     };
     let title =
         get("AlertTitle").map(|n| parse_output_template(reader, &n, "`AlertTitle`", &resolver));
-    let dedup =
-        get("AlertDedup").map(|n| parse_output_template(reader, &n, "`AlertDedup`", &resolver));
+    let dedup = match (get("AlertDedup"), get("GroupBy")) {
+        (Some(_), Some(group_by)) => {
+            reader.key_error(
+                &group_by.path,
+                "`GroupBy` and `AlertDedup` both set the dedup string",
+                Some("keep one of them".to_owned()),
+            );
+            Some(None)
+        }
+        (Some(n), None) => Some(parse_output_template(reader, &n, "`AlertDedup`", &resolver)),
+        (None, Some(n)) => Some(parse_group_by(reader, &n, &scope)),
+        (None, None) => None,
+    };
     let alert_context = get("AlertContext").map_or(Some(Vec::new()), |n| {
         parse_alert_context(reader, &n, &scope)
     });
 
+    // `Condition` (catalog conditions, ours): ANDed after `Detection`.
+    let conditions = get("Condition").map_or(Some(Vec::new()), |n| {
+        read_conditions(reader, &n, &scope, Some(&test_keys))
+    });
+    let detection = detection
+        .zip(conditions)
+        .map(|(mut detection, conditions)| {
+            detection.extend(conditions);
+            detection
+        });
     let condition = match inline_filters? {
         Some(mut filters) => {
             filters.extend(detection?);
@@ -420,6 +444,87 @@ fn parse_output_template(
         }
     }
     Some(Template { parts })
+}
+
+/// `GroupBy`: the dedup string made of the values of these keys, each as
+/// Python's `str()` prints it (`None` when missing), joined by `:` (ours:
+/// Panther does not document the separator).
+fn parse_group_by(
+    reader: &mut Reader<'_>,
+    node: &YNode<'_>,
+    scope: &Scope<'_>,
+) -> Option<Template> {
+    let mut parts = Vec::new();
+    let items = reader.sequence(node, "`GroupBy`")?;
+    if items.is_empty() {
+        reader.error(
+            &node.path,
+            "`GroupBy` is empty",
+            Some(
+                "list the key specifiers the alerts are grouped by, or remove `GroupBy`".to_owned(),
+            ),
+        );
+        return None;
+    }
+    for (i, item) in items.iter().enumerate() {
+        let entry = reader.mapping(item, "a `GroupBy` key")?;
+        reader.unknown_keys(
+            item,
+            &entry,
+            &["Key", "DeepKey", "KeyPath", "DataModel"],
+            "a `GroupBy` key",
+        );
+        let [(kind, spec)] = entry.as_slice() else {
+            reader.error(
+                &item.path,
+                "a `GroupBy` entry needs exactly one of `Key`, `DeepKey`, `KeyPath` or `DataModel`",
+                None,
+            );
+            return None;
+        };
+        let field = parse_field_spec(reader, item, kind, spec, scope)?;
+        if i > 0 {
+            parts.push(TemplatePart::Text(":".to_owned()));
+        }
+        parts.push(TemplatePart::Field {
+            field,
+            fallback: crate::ir::Fallback::None,
+        });
+    }
+    Some(Template { parts })
+}
+
+/// Panther's rule for inline filters: a condition on a field the event does
+/// not have passes. Each condition `c` on a field `f` becomes
+/// `not exists(f) or c`; combinators are kept.
+fn absent_passes(expr: Expr) -> Expr {
+    let guard = |field: &FieldRef, expr: Expr| {
+        Expr::Any(vec![
+            Expr::Not(Box::new(Expr::Test {
+                field: field.clone(),
+                test: crate::ir::Test::Exists,
+            })),
+            expr,
+        ])
+    };
+    match expr {
+        Expr::Test { ref field, .. } => {
+            let field = field.clone();
+            guard(&field, expr)
+        }
+        Expr::Not(inner) => match *inner {
+            Expr::Test { ref field, .. } => {
+                let field = field.clone();
+                guard(&field, Expr::Not(inner))
+            }
+            other => Expr::Not(Box::new(absent_passes(other))),
+        },
+        Expr::All(items) => Expr::All(items.into_iter().map(absent_passes).collect()),
+        Expr::Any(items) => Expr::Any(items.into_iter().map(absent_passes).collect()),
+        Expr::OnlyOne(items) => Expr::OnlyOne(items.into_iter().map(absent_passes).collect()),
+        Expr::NoneOf(items) => Expr::NoneOf(items.into_iter().map(absent_passes).collect()),
+        other => other,
+    }
 }
 
 fn parse_alert_context(

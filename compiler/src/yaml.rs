@@ -6,7 +6,7 @@
 
 use yaml_serde::Value;
 
-use crate::diag::{did_you_mean, Diagnostic, Level};
+use crate::diag::{did_you_mean, Diagnostic, Level, Location};
 use crate::ir::Seg;
 use crate::locate::{locate, Target};
 
@@ -83,6 +83,8 @@ struct Pending {
     target: Target,
     message: String,
     help: Option<String>,
+    /// Where to report, when known before `finish` (an offset inside a string).
+    at: Option<Location>,
 }
 
 /// Reads one file, collecting its diagnostics.
@@ -167,7 +169,41 @@ impl<'f> Reader<'f> {
                 target,
                 message,
                 help,
+                at: None,
             });
+        }
+    }
+
+    /// Records an error at byte `offset` of `text`, the string held by the
+    /// node at `path` (`what` names it, for example `condition`). A string
+    /// written on one line, plain or quoted, is pointed at that character; a
+    /// block scalar or a string over several lines at its start, the message
+    /// then ending with `at column N of the <what>`.
+    pub fn error_in_string(
+        &mut self,
+        path: &[Seg],
+        text: &str,
+        offset: usize,
+        what: &str,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) {
+        let mut message = message.into();
+        let start = locate(&self.file.text, path, Target::Value);
+        let at = start.and_then(|start| {
+            let column = column_in_scalar(&self.file.text, start, text, offset)?;
+            Some(Location { column, ..start })
+        });
+        if at.is_none() {
+            let column = text.get(..offset).map_or(offset, |s| s.chars().count()) + 1;
+            message.push_str(&format!(" at column {column} of the {what}"));
+        }
+        let before = self.pending.len();
+        self.push(Level::Error, path, Target::Value, message, help);
+        if self.pending.len() > before {
+            if let Some(pending) = self.pending.last_mut() {
+                pending.at = at.or(start);
+            }
         }
     }
 
@@ -183,7 +219,7 @@ impl<'f> Reader<'f> {
         out.extend(self.pending.into_iter().map(|p| Diagnostic {
             level: p.level,
             file: file.name.clone(),
-            location: locate(&file.text, &p.path, p.target),
+            location: p.at.or_else(|| locate(&file.text, &p.path, p.target)),
             message: p.message,
             help: p.help,
         }));
@@ -415,4 +451,49 @@ impl<'f> Reader<'f> {
         }
         ok.then_some(out)
     }
+}
+
+/// The column of byte `offset` of the string `scalar`, whose node starts at
+/// `start` in `source`, when the string is plain or quoted on one line.
+fn column_in_scalar(source: &str, start: Location, scalar: &str, offset: usize) -> Option<usize> {
+    let line = source.lines().nth(start.line.checked_sub(1)?)?;
+    let (byte, _) = line.char_indices().nth(start.column.checked_sub(1)?)?;
+    let written = &line[byte..];
+    let wanted = scalar.get(..offset)?.chars().count();
+    let quote = match written.chars().next()? {
+        '|' | '>' => return None,
+        q @ ('"' | '\'') => q,
+        _ => return written.starts_with(scalar).then_some(start.column + wanted),
+    };
+    // Walk the quoted text: each escape (`\x`, `\u..`, `''`) is one character of the string.
+    let mut chars = written.chars().skip(1).peekable();
+    let (mut column, mut read, mut target) = (start.column + 1, 0, None);
+    loop {
+        if read == wanted && target.is_none() {
+            target = Some(column);
+        }
+        let width = match chars.next()? {
+            '\'' if quote == '\'' && chars.peek() == Some(&'\'') => {
+                chars.next();
+                2
+            }
+            c if c == quote => break,
+            '\\' if quote == '"' => {
+                let digits = match chars.next()? {
+                    'x' => 2,
+                    'u' => 4,
+                    'U' => 8,
+                    _ => 0,
+                };
+                for _ in 0..digits {
+                    chars.next()?;
+                }
+                2 + digits
+            }
+            _ => 1,
+        };
+        column += width;
+        read += 1;
+    }
+    target.filter(|_| read == scalar.chars().count())
 }

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod event_time;
 pub mod filter;
+pub mod ip;
 pub mod node;
 pub mod ops;
 pub mod rule;

@@ -67,14 +67,33 @@ pub fn eq_lit<'a, N: Node<'a>>(value: &Val<'a, N>, expected: &Lit<'_>) -> bool {
     }
 }
 
-/// Membership in a set of string constants.
-#[inline]
-pub fn in_strs<'a, N: Node<'a>>(value: &Val<'a, N>, set: &[&str]) -> bool {
-    value.as_str().is_some_and(|s| set.contains(&s))
+/// The elements of a list value (an array node or a computed list).
+fn list_items<'a, N: Node<'a>>(value: &Val<'a, N>) -> Option<Vec<Val<'a, N>>> {
+    match value {
+        Val::Node(node) if node.kind() == Kind::Array => {
+            Some(node.elements().map(Val::Node).collect())
+        }
+        Val::List(items) => Some(items.clone()),
+        _ => None,
+    }
 }
 
-/// Membership in a list of constants of any type.
+/// Membership in a set of string constants; a list value is in the set
+/// when any of its elements is (Panther's `in` on a list target).
+#[inline]
+pub fn in_strs<'a, N: Node<'a>>(value: &Val<'a, N>, set: &[&str]) -> bool {
+    if let Some(s) = value.as_str() {
+        return set.contains(&s);
+    }
+    list_items(value).is_some_and(|items| items.iter().any(|item| in_strs(item, set)))
+}
+
+/// Membership in a list of constants of any type; a list value is in the
+/// list when any of its elements is.
 pub fn in_lits<'a, N: Node<'a>>(value: &Val<'a, N>, set: &[Lit<'_>]) -> bool {
+    if let Some(items) = list_items(value) {
+        return items.iter().any(|item| in_lits(item, set));
+    }
     set.iter().any(|lit| eq_lit(value, lit))
 }
 
@@ -220,6 +239,127 @@ pub fn is_py_number<'a, N: Node<'a>>(value: &Val<'a, N>) -> bool {
 #[inline]
 pub fn has_type<'a, N: Node<'a>>(value: &Val<'a, N>, ty: PyType) -> bool {
     value.py_type() == ty
+}
+
+/// The value as an IP address: a string that Python's `ipaddress.ip_address`
+/// accepts; anything else (missing, null, not a string, not an address) is
+/// `None`, which makes every IP condition false.
+pub fn ip_of<'a, N: Node<'a>>(value: &Val<'a, N>) -> Option<std::net::IpAddr> {
+    value.as_str().and_then(crate::ip::parse_ip)
+}
+
+/// `IsIPAddress`.
+pub fn is_ip<'a, N: Node<'a>>(value: &Val<'a, N>) -> bool {
+    ip_of(value).is_some()
+}
+
+/// `IsIPv4Address`.
+pub fn is_ipv4<'a, N: Node<'a>>(value: &Val<'a, N>) -> bool {
+    ip_of(value).is_some_and(|ip| ip.is_ipv4())
+}
+
+/// `IsIPv6Address`.
+pub fn is_ipv6<'a, N: Node<'a>>(value: &Val<'a, N>) -> bool {
+    ip_of(value).is_some_and(|ip| ip.is_ipv6())
+}
+
+/// `IsIPAddressPublic`: Python's `is_global`.
+pub fn is_ip_public<'a, N: Node<'a>>(value: &Val<'a, N>) -> bool {
+    ip_of(value).is_some_and(crate::ip::is_global)
+}
+
+/// `IsIPAddressPrivate`: Python's `is_private`.
+pub fn is_ip_private<'a, N: Node<'a>>(value: &Val<'a, N>) -> bool {
+    ip_of(value).is_some_and(crate::ip::is_private)
+}
+
+/// `IsIPAddressInCIDR`.
+pub fn ip_in_cidr<'a, N: Node<'a>>(value: &Val<'a, N>, net: &crate::ip::Cidr) -> bool {
+    ip_of(value).is_some_and(|ip| net.contains(ip))
+}
+
+/// Python `==` between two field values (multi-key `Equals`): equal
+/// strings, equal numbers (`True == 1`), or equal lists and dicts. A missing
+/// or null value equals nothing (Panther's null rule).
+pub fn eq_vals<'a, N: Node<'a>>(a: &Val<'a, N>, b: &Val<'a, N>) -> bool {
+    if a.is_none() || b.is_none() {
+        return false;
+    }
+    if let (Some(x), Some(y)) = (a.as_str(), b.as_str()) {
+        return x == y;
+    }
+    if let (Some(x), Some(y)) = (a.py_number(), b.py_number()) {
+        return x.py_cmp(y) == Some(Ordering::Equal);
+    }
+    match (a.py_type(), b.py_type()) {
+        (PyType::List, PyType::List) | (PyType::Dict, PyType::Dict) => a.to_json() == b.to_json(),
+        _ => false,
+    }
+}
+
+/// Case-insensitive `==` between two string field values.
+pub fn ieq_vals<'a, N: Node<'a>>(a: &Val<'a, N>, b: &Val<'a, N>) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(x), Some(y)) => lower(x) == lower(y),
+        _ => false,
+    }
+}
+
+/// `a.startswith(b)` between two string field values.
+pub fn starts_with_val<'a, N: Node<'a>>(a: &Val<'a, N>, b: &Val<'a, N>) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(x), Some(y)) => x.starts_with(y),
+        _ => false,
+    }
+}
+
+/// `a.endswith(b)` between two string field values.
+pub fn ends_with_val<'a, N: Node<'a>>(a: &Val<'a, N>, b: &Val<'a, N>) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(x), Some(y)) => x.ends_with(y),
+        _ => false,
+    }
+}
+
+/// Case-insensitive prefix between two string field values.
+pub fn istarts_with_val<'a, N: Node<'a>>(a: &Val<'a, N>, b: &Val<'a, N>) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(x), Some(y)) => lower(x).starts_with(lower(y).as_ref()),
+        _ => false,
+    }
+}
+
+/// Case-insensitive suffix between two string field values.
+pub fn iends_with_val<'a, N: Node<'a>>(a: &Val<'a, N>, b: &Val<'a, N>) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(x), Some(y)) => lower(x).ends_with(lower(y).as_ref()),
+        _ => false,
+    }
+}
+
+/// Python `b in a` between two field values: a substring of a string, or an
+/// element (by `==`) of a list.
+pub fn contains_val<'a, N: Node<'a>>(a: &Val<'a, N>, b: &Val<'a, N>) -> bool {
+    if b.is_none() {
+        return false;
+    }
+    if let Some(x) = a.as_str() {
+        return b.as_str().is_some_and(|y| x.contains(y));
+    }
+    list_items(a).is_some_and(|items| items.iter().any(|item| eq_vals(item, b)))
+}
+
+/// Case-insensitive substring between two string field values.
+pub fn icontains_val<'a, N: Node<'a>>(a: &Val<'a, N>, b: &Val<'a, N>) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(x), Some(y)) => lower(x).contains(lower(y).as_ref()),
+        _ => false,
+    }
+}
+
+/// Numeric order of two field values; `None` unless both are numbers.
+pub fn cmp_vals<'a, N: Node<'a>>(a: &Val<'a, N>, b: &Val<'a, N>) -> Option<Ordering> {
+    a.py_number()?.py_cmp(b.py_number()?)
 }
 
 #[cfg(test)]

@@ -27,23 +27,52 @@ fn walk<'a, N: Node<'a>, S>(node: N, steps: &[S], next: impl Fn(N, &S) -> Option
     Val::Node(current)
 }
 
-/// One step of a path: a key or a list index.
+/// One step of a path: a key, a list index, or every element (`[*]`).
 #[derive(Debug, Clone, Copy)]
 pub enum Step<'k> {
     /// An object member.
     Key(&'k str),
     /// An array element.
     Index(usize),
+    /// Every element of an array (`[*]`): the rest of the path is followed
+    /// from each, and the results form a list.
+    Each,
 }
 
 /// Follows `steps` from `node`, keys case-insensitively (a rule's raw key
 /// lookup on Panther's event).
+///
+/// At `[*]` the current node must be a list: the rest of the path is followed
+/// from each element, and the values found, without missing or null ones
+/// (JMESPath's projection), make a list. A path through something that is
+/// not a list gives a missing value.
 #[inline]
 pub fn follow_ci<'a, N: Node<'a>>(node: N, steps: &[Step<'_>]) -> Val<'a, N> {
-    walk(node, steps, |current, step| match *step {
-        Step::Key(key) => current.get_ci(key),
-        Step::Index(index) => current.index(index),
-    })
+    let mut current = node;
+    for (i, step) in steps.iter().enumerate() {
+        let next = match *step {
+            Step::Key(key) => current.get_ci(key),
+            Step::Index(index) => current.index(index),
+            Step::Each => return project(current, &steps[i + 1..]),
+        };
+        match next {
+            Some(found) => current = found,
+            None => return Val::Missing,
+        }
+    }
+    Val::Node(current)
+}
+
+fn project<'a, N: Node<'a>>(list: N, rest: &[Step<'_>]) -> Val<'a, N> {
+    if list.kind() != Kind::Array {
+        return Val::Missing;
+    }
+    let items = list
+        .elements()
+        .map(|element| follow_ci(element, rest))
+        .filter(|value| !value.is_none())
+        .collect();
+    Val::List(items)
 }
 
 /// Follows `steps` below an already resolved value, case-insensitively (the
@@ -60,6 +89,13 @@ pub fn descend<'a, N: Node<'a>>(value: Val<'a, N>, steps: &[Step<'_>]) -> Val<'a
                 .into_iter()
                 .nth(i)
                 .map_or(Val::Missing, |item| descend(item, &steps[1..])),
+            Step::Each => Val::List(
+                items
+                    .into_iter()
+                    .map(|item| descend(item, &steps[1..]))
+                    .filter(|value| !value.is_none())
+                    .collect(),
+            ),
             Step::Key(_) => Val::Missing,
         },
         _ => Val::Missing,

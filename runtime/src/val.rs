@@ -67,6 +67,17 @@ impl<'a, N: Node<'a>> Val<'a, N> {
         }
     }
 
+    /// The elements of a list value as nodes, for list comprehensions: the
+    /// elements of an array node, or the node elements of a computed list.
+    /// `None` when the value is not a list.
+    pub fn node_elements(&self) -> Option<Vec<N>> {
+        match self {
+            Val::Node(node) if node.kind() == Kind::Array => Some(node.elements().collect()),
+            Val::List(items) => Some(items.iter().filter_map(Val::node).collect()),
+            _ => None,
+        }
+    }
+
     /// The node, when the value is one.
     #[inline]
     pub fn node(&self) -> Option<N> {

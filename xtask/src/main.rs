@@ -37,8 +37,16 @@ enum Command {
     Regen,
     /// Scaffold a rule file with a matching and a non-matching test.
     New(scaffold::NewArgs),
-    /// Compile every rule under rules/ and print diagnostics.
-    Check,
+    /// Compile every rule under rules/ (or --rules-dir) and print diagnostics.
+    Check {
+        /// Check the rule files under this directory instead (data models
+        /// and predicates still come from rules/).
+        #[arg(long, value_name = "DIR")]
+        rules_dir: Option<std::path::PathBuf>,
+        /// Print only the files that fail, and the totals.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Print the generated Rust for one rule (by RuleID or file path under rules/).
     Expand {
         /// A RuleID (`Kubernetes.Secret.AccessDenied`) or a rule file (`kubernetes/k8s_secret_access_denied.yml`).
@@ -51,7 +59,7 @@ fn main() -> ExitCode {
         Command::Test(args) => test_cmd::run(&args),
         Command::Regen => regen::run(),
         Command::New(args) => scaffold::run(&args),
-        Command::Check => check::run(),
+        Command::Check { rules_dir, quiet } => check::run(rules_dir, quiet),
         Command::Expand { rule } => expand::run(&rule),
     }
 }

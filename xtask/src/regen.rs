@@ -6,8 +6,13 @@
 //! - `rules/src/rule_set.rs`: one `rule!` per rule file, and `RULES`.
 //! - `generated-tests/tests/alert_outputs.rs`: one insta snapshot test per
 //!   test case of every rule.
+//! - `generated-tests/tests/conformance.rs`: the conformance rules under
+//!   `generated-tests/conformance/`, compiled, and the check that the
+//!   interpreter agrees with their generated code.
 //! - `examples/k8s_audit_sample.ndjson`: the bundled sample logs, from the
 //!   sample generator (seed 1, 1,000 events).
+//! - `docs/schema/{rule,datamodel,predicates}.schema.json`: JSON Schemas of
+//!   the YAML files for editors, from `rulec_compiler::schema`.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -96,6 +101,32 @@ fn alert_outputs_source(rules: &[ValidRule]) -> String {
     out
 }
 
+fn conformance_source(rules: &[ValidRule]) -> String {
+    let mut out = header(
+        "The conformance suite: one rule per condition, combinator, key specifier and\n\
+         //! alert key under `generated-tests/conformance/`. The rule macro turns each test\n\
+         //! case into a `#[test]` of the generated code; the interpreter must agree with it.",
+    );
+    out.push_str("mod common;\n\n");
+    for rule in rules {
+        let _ = writeln!(
+            out,
+            "rule_macros::rule!({:?}, root = \"conformance\");",
+            rule.file
+        );
+    }
+    out.push_str(
+        "\n/// Every conformance rule.\nstatic RULES: &[&rulec_runtime::CompiledRule] = &[\n",
+    );
+    for rule in rules {
+        let _ = writeln!(out, "    &{}::RULE,", rule.module);
+    }
+    out.push_str(
+        "];\n\n#[test]\nfn the_interpreter_agrees_with_the_generated_code() {\n    common::interpreter_agrees(RULES, \"conformance\");\n}\n",
+    );
+    out
+}
+
 /// The bundled sample: the generator's first events for seed 1.
 pub const SAMPLE_EVENTS: usize = 1_000;
 
@@ -120,6 +151,14 @@ pub fn generated_files(set: &RuleSet) -> Result<Vec<GeneratedFile>, String> {
         }
         return Err(message);
     }
+    let conformance = RuleSet::load(&workspace::root().join("generated-tests/conformance"));
+    if !conformance.invalid.is_empty() {
+        let mut message = String::from("these conformance rules do not compile:\n");
+        for invalid in &conformance.invalid {
+            let _ = writeln!(message, "{}", invalid.diagnostics);
+        }
+        return Err(message);
+    }
     let rule_set = format!(
         "{}{}",
         header("The rule set: every rule file under `rules/`, compiled by `rule_macros::rule!`."),
@@ -135,8 +174,24 @@ pub fn generated_files(set: &RuleSet) -> Result<Vec<GeneratedFile>, String> {
             contents: reformat(&alert_outputs_source(&set.valid))?,
         },
         GeneratedFile {
+            path: PathBuf::from("generated-tests/tests/conformance.rs"),
+            contents: reformat(&conformance_source(&conformance.valid))?,
+        },
+        GeneratedFile {
             path: PathBuf::from("examples/k8s_audit_sample.ndjson"),
             contents: sample_logs(),
+        },
+        GeneratedFile {
+            path: PathBuf::from("docs/schema/rule.schema.json"),
+            contents: rulec_compiler::schema::rule_schema(),
+        },
+        GeneratedFile {
+            path: PathBuf::from("docs/schema/datamodel.schema.json"),
+            contents: rulec_compiler::schema::data_model_schema(),
+        },
+        GeneratedFile {
+            path: PathBuf::from("docs/schema/predicates.schema.json"),
+            contents: rulec_compiler::schema::predicates_schema(),
         },
     ])
 }
@@ -193,6 +248,12 @@ pub fn run() -> ExitCode {
         let Some(generated) = files.iter().find(|f| f.path == file) else {
             continue;
         };
+        if let Some(dir) = root.join(&file).parent() {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                eprintln!("error: cannot create {}: {e}", dir.display());
+                return ExitCode::FAILURE;
+            }
+        }
         if let Err(e) = std::fs::write(root.join(&file), &generated.contents) {
             eprintln!("error: cannot write {}: {e}", file.display());
             return ExitCode::FAILURE;

@@ -62,3 +62,55 @@ pub fn test_events(ir: &RuleIr) -> Vec<(String, String, serde_json::Value)> {
         })
         .collect()
 }
+
+/// Checks every test event of every rule (compiled from `dir`, relative to
+/// this crate) with the reference interpreter: it must agree with the
+/// generated code on the match and every output, and with the expected result.
+pub fn interpreter_agrees(rules: &[&'static CompiledRule], dir: &str) {
+    let layout = Layout::standard(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir));
+    let shared = compile_shared(&layout);
+    let mut checked = 0;
+    for rule in rules {
+        let compiled = compile_rule(&layout, &shared, rule.meta.source_file);
+        let Some(ir) = compiled.rule else {
+            panic!(
+                "{} does not compile:\n{}",
+                rule.meta.source_file, compiled.diagnostics
+            );
+        };
+        for case in &ir.tests {
+            let TestBody::Event(test) = &case.body else {
+                continue;
+            };
+            let event: serde_json::Value =
+                serde_json::from_str(&test.log_json).expect("test logs are JSON");
+            let lt = test.log_type.as_str();
+            let what = format!("{} / {}", rule.meta.id, case.name);
+            let interpreted = rulec_compiler::interp::matches(&ir, lt, &event);
+            assert_eq!(interpreted, (rule.matches)(lt, &event), "match: {what}");
+            assert_eq!(interpreted, Ok(test.expected), "expected result: {what}");
+            assert_eq!(
+                rulec_compiler::interp::title(&ir, lt, &event),
+                (rule.title)(lt, &event),
+                "title: {what}"
+            );
+            assert_eq!(
+                rulec_compiler::interp::dedup(&ir, lt, &event),
+                (rule.dedup)(lt, &event),
+                "dedup: {what}"
+            );
+            assert_eq!(
+                rulec_compiler::interp::severity(&ir, lt, &event),
+                (rule.severity)(lt, &event),
+                "severity: {what}"
+            );
+            assert_eq!(
+                rulec_compiler::interp::alert_context(&ir, lt, &event),
+                (rule.alert_context)(lt, &event),
+                "alert context: {what}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no test case was checked");
+}
