@@ -452,12 +452,12 @@ impl Gen<'_> {
             Expr::Const(b) => quote! { #b },
             Expr::All(items) if items.is_empty() => quote! { true },
             Expr::All(items) => {
-                let items = items.iter().map(|i| self.expr(i));
+                let items = self.batched(items, false);
                 quote! { (#((#items))&&*) }
             }
             Expr::Any(items) if items.is_empty() => quote! { false },
             Expr::Any(items) => {
-                let items = items.iter().map(|i| self.expr(i));
+                let items = self.batched(items, true);
                 quote! { (#((#items))||*) }
             }
             Expr::NoneOf(items) if items.is_empty() => quote! { true },
@@ -578,6 +578,71 @@ impl Gen<'_> {
                 }}
             }
         }
+    }
+
+    /// The children of an `Any` (`any`) or `All`, with runs of string tests
+    /// of one kind on one field folded into one call over a constant list:
+    /// `Any` of `Contains` on `f` becomes `contains_any(f, [...])`, `All` of
+    /// `DoesNotContain` becomes `!contains_any(...)`. Huge Sigma-converted
+    /// rules (thousands of `Contains` under one `Any`) then read the field
+    /// once and stay small for the compiler.
+    fn batched(&self, items: &[Expr], any: bool) -> Vec<TokenStream> {
+        /// The foldable part of a child: its field, the batch function, the constant.
+        fn key(expr: &Expr, any: bool) -> Option<(&FieldRef, &'static str, &str)> {
+            let (test, field) = match (expr, any) {
+                (Expr::Test { field, test }, true) => (test, field),
+                (Expr::Not(inner), false) => match inner.as_ref() {
+                    Expr::Test { field, test } => (test, field),
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            let (function, constant) = match test {
+                Test::Contains(s) => ("contains_any", s.as_str()),
+                Test::StartsWith(s) => ("starts_with_any", s.as_str()),
+                Test::EndsWith(s) => ("ends_with_any", s.as_str()),
+                Test::IContains(s) => ("icontains_any", s.as_str()),
+                Test::IStartsWith(s) => ("istarts_with_any", s.as_str()),
+                Test::IEndsWith(s) => ("iends_with_any", s.as_str()),
+                Test::IEquals(s) => ("ieq_any", s.as_str()),
+                Test::Equals(Lit::Str(s)) => ("in_strs", s.as_str()),
+                _ => return None,
+            };
+            Some((field, function, constant))
+        }
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < items.len() {
+            let Some((field, function, _)) = key(&items[i], any) else {
+                out.push(self.expr(&items[i]));
+                i += 1;
+                continue;
+            };
+            let mut end = i + 1;
+            while end < items.len()
+                && key(&items[end], any).is_some_and(|(f, g, _)| f == field && g == function)
+            {
+                end += 1;
+            }
+            if end - i < 2 {
+                out.push(self.expr(&items[i]));
+                i += 1;
+                continue;
+            }
+            let constants = items[i..end]
+                .iter()
+                .filter_map(|e| key(e, any).map(|k| k.2));
+            let value = self.field(field);
+            let function = format_ident!("{}", function);
+            let call = quote! { __rt::ops::#function(&(#value), &[#(#constants),*]) };
+            out.push(if any {
+                call
+            } else {
+                quote! { !(#call) }
+            });
+            i = end;
+        }
+        out
     }
 
     /// A field read, as a `Val` expression.

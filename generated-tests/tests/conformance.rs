@@ -10,6 +10,8 @@ mod common;
 rule_macros::rule!("alert_title_and_context.yml", root = "conformance");
 rule_macros::rule!("always_false.yml", root = "conformance");
 rule_macros::rule!("always_true.yml", root = "conformance");
+rule_macros::rule!("batched_all_of_negations.yml", root = "conformance");
+rule_macros::rule!("batched_any_of_one_field.yml", root = "conformance");
 rule_macros::rule!("combinator_all.yml", root = "conformance");
 rule_macros::rule!("combinator_all_empty.yml", root = "conformance");
 rule_macros::rule!("combinator_any.yml", root = "conformance");
@@ -112,11 +114,13 @@ rule_macros::rule!("multi_key_is_less_than_or_equal.yml", root = "conformance");
 rule_macros::rule!("multi_key_starts_with.yml", root = "conformance");
 rule_macros::rule!("starts_with.yml", root = "conformance");
 
-/// Every conformance rule.
+/// Every rule of the directory.
 static RULES: &[&rulec_runtime::CompiledRule] = &[
     &conformance_alert_title_and_context::RULE,
     &conformance_always_false::RULE,
     &conformance_always_true::RULE,
+    &conformance_batched_all_of_negations::RULE,
+    &conformance_batched_any_of_one_field::RULE,
     &conformance_combinator_all::RULE,
     &conformance_combinator_all_empty::RULE,
     &conformance_combinator_any::RULE,

@@ -362,6 +362,52 @@ pub fn cmp_vals<'a, N: Node<'a>>(a: &Val<'a, N>, b: &Val<'a, N>) -> Option<Order
     a.py_number()?.py_cmp(b.py_number()?)
 }
 
+/// Any of several `Contains` constants (a batched `Any` of `Contains` on
+/// one field): the same answer as checking each in turn.
+pub fn contains_any<'a, N: Node<'a>>(value: &Val<'a, N>, needles: &[&str]) -> bool {
+    needles.iter().any(|needle| contains(value, needle))
+}
+
+/// Any of several suffixes.
+pub fn ends_with_any<'a, N: Node<'a>>(value: &Val<'a, N>, suffixes: &[&str]) -> bool {
+    value
+        .as_str()
+        .is_some_and(|s| suffixes.iter().any(|p| s.ends_with(p)))
+}
+
+/// Any of several lower-case substrings, ignoring case (the value is
+/// lowered once).
+pub fn icontains_any<'a, N: Node<'a>>(value: &Val<'a, N>, needles_lower: &[&str]) -> bool {
+    value.as_str().is_some_and(|s| {
+        let lowered = lower(s);
+        needles_lower.iter().any(|n| lowered.contains(n))
+    })
+}
+
+/// Any of several lower-case prefixes, ignoring case.
+pub fn istarts_with_any<'a, N: Node<'a>>(value: &Val<'a, N>, prefixes_lower: &[&str]) -> bool {
+    value.as_str().is_some_and(|s| {
+        let lowered = lower(s);
+        prefixes_lower.iter().any(|p| lowered.starts_with(p))
+    })
+}
+
+/// Any of several lower-case suffixes, ignoring case.
+pub fn iends_with_any<'a, N: Node<'a>>(value: &Val<'a, N>, suffixes_lower: &[&str]) -> bool {
+    value.as_str().is_some_and(|s| {
+        let lowered = lower(s);
+        suffixes_lower.iter().any(|p| lowered.ends_with(p))
+    })
+}
+
+/// Equal to any of several lower-case strings, ignoring case.
+pub fn ieq_any<'a, N: Node<'a>>(value: &Val<'a, N>, set_lower: &[&str]) -> bool {
+    value.as_str().is_some_and(|s| {
+        let lowered = lower(s);
+        set_lower.contains(&lowered.as_ref())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,8 @@
 //! - `rules/src/rule_set.rs`: one `rule!` per rule file, and `RULES`.
 //! - `generated-tests/tests/alert_outputs.rs`: one insta snapshot test per
 //!   test case of every rule.
+//! - `generated-tests/tests/sigma_corpus.rs`: the converted Sigma rules under
+//!   `generated-tests/sigma/`, compiled by the rule macro.
 //! - `generated-tests/tests/conformance.rs`: the conformance rules under
 //!   `generated-tests/conformance/`, compiled, and the check that the
 //!   interpreter agrees with their generated code.
@@ -101,30 +103,55 @@ fn alert_outputs_source(rules: &[ValidRule]) -> String {
     out
 }
 
-fn conformance_source(rules: &[ValidRule]) -> String {
-    let mut out = header(
-        "The conformance suite: one rule per condition, combinator, key specifier and\n\
-         //! alert key under `generated-tests/conformance/`. The rule macro turns each test\n\
-         //! case into a `#[test]` of the generated code; the interpreter must agree with it.",
-    );
-    out.push_str("mod common;\n\n");
+/// A test file compiling every rule of a fixture directory of
+/// `generated-tests` with the rule macro; `interpreter_check` adds the test
+/// that the interpreter agrees with the generated code on every test case.
+fn fixture_suite_source(
+    rules: &[ValidRule],
+    dir: &str,
+    doc: &str,
+    interpreter_check: bool,
+) -> String {
+    let mut out = header(doc);
+    if interpreter_check {
+        out.push_str("mod common;\n\n");
+    }
     for rule in rules {
-        let _ = writeln!(
-            out,
-            "rule_macros::rule!({:?}, root = \"conformance\");",
-            rule.file
-        );
+        let _ = writeln!(out, "rule_macros::rule!({:?}, root = {dir:?});", rule.file);
     }
     out.push_str(
-        "\n/// Every conformance rule.\nstatic RULES: &[&rulec_runtime::CompiledRule] = &[\n",
+        "\n/// Every rule of the directory.\nstatic RULES: &[&rulec_runtime::CompiledRule] = &[\n",
     );
     for rule in rules {
         let _ = writeln!(out, "    &{}::RULE,", rule.module);
     }
-    out.push_str(
-        "];\n\n#[test]\nfn the_interpreter_agrees_with_the_generated_code() {\n    common::interpreter_agrees(RULES, \"conformance\");\n}\n",
-    );
+    out.push_str("];\n");
+    if interpreter_check {
+        let _ = write!(
+            out,
+            "\n#[test]\nfn the_interpreter_agrees_with_the_generated_code() {{\n    common::interpreter_agrees(RULES, {dir:?});\n}}\n"
+        );
+    } else {
+        let _ = write!(
+            out,
+            "\n#[test]\nfn every_rule_compiles() {{\n    assert_eq!(RULES.len(), {});\n}}\n",
+            rules.len()
+        );
+    }
     out
+}
+
+/// Loads a fixture directory of `generated-tests`; every rule must compile.
+fn fixture_rules(dir: &str) -> Result<RuleSet, String> {
+    let set = RuleSet::load(&workspace::root().join("generated-tests").join(dir));
+    if set.invalid.is_empty() {
+        return Ok(set);
+    }
+    let mut message = format!("these rules under generated-tests/{dir} do not compile:\n");
+    for invalid in &set.invalid {
+        let _ = writeln!(message, "{}", invalid.diagnostics);
+    }
+    Err(message)
 }
 
 /// The bundled sample: the generator's first events for seed 1.
@@ -151,14 +178,8 @@ pub fn generated_files(set: &RuleSet) -> Result<Vec<GeneratedFile>, String> {
         }
         return Err(message);
     }
-    let conformance = RuleSet::load(&workspace::root().join("generated-tests/conformance"));
-    if !conformance.invalid.is_empty() {
-        let mut message = String::from("these conformance rules do not compile:\n");
-        for invalid in &conformance.invalid {
-            let _ = writeln!(message, "{}", invalid.diagnostics);
-        }
-        return Err(message);
-    }
+    let conformance = fixture_rules("conformance")?;
+    let sigma = fixture_rules("sigma")?;
     let rule_set = format!(
         "{}{}",
         header("The rule set: every rule file under `rules/`, compiled by `rule_macros::rule!`."),
@@ -175,7 +196,24 @@ pub fn generated_files(set: &RuleSet) -> Result<Vec<GeneratedFile>, String> {
         },
         GeneratedFile {
             path: PathBuf::from("generated-tests/tests/conformance.rs"),
-            contents: reformat(&conformance_source(&conformance.valid))?,
+            contents: reformat(&fixture_suite_source(
+                &conformance.valid,
+                "conformance",
+                "The conformance suite: one rule per condition, combinator, key specifier and\n\
+                 //! alert key under `generated-tests/conformance/`. The rule macro turns each test\n\
+                 //! case into a `#[test]` of the generated code; the interpreter must agree with it.",
+                true,
+            ))?,
+        },
+        GeneratedFile {
+            path: PathBuf::from("generated-tests/tests/sigma_corpus.rs"),
+            contents: reformat(&fixture_suite_source(
+                &sigma.valid,
+                "sigma",
+                "Rules converted from SigmaHQ by Panther's pySigma backend (see\n\
+                 //! `generated-tests/sigma/README.md`), compiled unchanged by the rule macro.",
+                false,
+            ))?,
         },
         GeneratedFile {
             path: PathBuf::from("examples/k8s_audit_sample.ndjson"),
