@@ -88,6 +88,11 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
             base_severity.clone(),
         ),
         dispatch(
+            format_ident!("texts"),
+            quote!(__rt::AlertTexts),
+            quote!(__rt::AlertTexts::of(&META)),
+        ),
+        dispatch(
             format_ident!("alert_context"),
             quote!(__rt::serde_json::Map<::std::string::String, __rt::serde_json::Value>),
             quote!(__rt::serde_json::Map::new()),
@@ -120,6 +125,7 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
             fn title_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<::std::string::String, __rt::RuleError> { title(log_type, event) }
             fn dedup_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<::std::string::String, __rt::RuleError> { dedup(log_type, event) }
             fn severity_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<__rt::Severity, __rt::RuleError> { severity(log_type, event) }
+            fn texts_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<__rt::AlertTexts, __rt::RuleError> { texts(log_type, event) }
             fn event_time_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::option::Option<__rt::Timestamp> { event_time(log_type, event) }
             fn alert_context_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<__rt::serde_json::Map<::std::string::String, __rt::serde_json::Value>, __rt::RuleError> { alert_context(log_type, event) }
             /// The rule as an object-safe handle over `serde_json::Value` events.
@@ -130,6 +136,7 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
                 dedup: dedup_json,
                 severity: severity_json,
                 alert_context: alert_context_json,
+                texts: texts_json,
                 event_time: event_time_json,
                 tests: TESTS,
             };
@@ -171,6 +178,7 @@ fn generate_meta(rule: &RuleIr) -> TokenStream {
     let summary_attributes = &m.summary_attributes;
     let create_alert = m.create_alert;
     let defines_dedup = rule.dedup.is_some();
+    let templated_texts = rule.texts.any();
     let source_file = &m.source_file;
     quote! {
         __rt::RuleMeta {
@@ -190,6 +198,7 @@ fn generate_meta(rule: &RuleIr) -> TokenStream {
             summary_attributes: &[#(#summary_attributes),*],
             create_alert: #create_alert,
             defines_dedup: #defines_dedup,
+            templated_texts: #templated_texts,
             source_file: #source_file,
         }
     }
@@ -365,6 +374,19 @@ impl Gen<'_> {
             Some(template) => self.template(template),
             None => quote! { ::std::string::String::new() },
         };
+        let text = |template: &Option<Template>, fixed: &Option<String>| match (template, fixed) {
+            (Some(template), _) => {
+                let rendered = self.template(template);
+                quote! { ::core::option::Option::Some(#rendered) }
+            }
+            (None, Some(text)) => {
+                quote! { ::core::option::Option::Some(::std::string::String::from(#text)) }
+            }
+            (None, None) => quote! { ::core::option::Option::None },
+        };
+        let description = text(&rule.texts.description, &rule.meta.description);
+        let runbook = text(&rule.texts.runbook, &rule.meta.runbook);
+        let reference = text(&rule.texts.reference, &rule.meta.reference);
         let base = severity_tokens(rule.meta.severity);
         let severities = rule.dynamic_severities.iter().map(|entry| {
             let condition = self.expr(&entry.condition);
@@ -394,6 +416,15 @@ impl Gen<'_> {
             pub fn dedup #signature -> ::core::result::Result<::std::string::String, __rt::RuleError> {
                 #documents
                 ::core::result::Result::Ok(#dedup)
+            }
+            /// `Description`, `Runbook` and `Reference`, with their substitutions.
+            pub fn texts #signature -> ::core::result::Result<__rt::AlertTexts, __rt::RuleError> {
+                #documents
+                ::core::result::Result::Ok(__rt::AlertTexts {
+                    description: #description,
+                    runbook: #runbook,
+                    reference: #reference,
+                })
             }
             /// The severity.
             pub fn severity #signature -> ::core::result::Result<__rt::Severity, __rt::RuleError> {

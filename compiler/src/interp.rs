@@ -400,3 +400,33 @@ pub fn alert_context(
     }
     Ok(out)
 }
+
+/// `Description`, `Runbook` and `Reference` for the event, with their
+/// substitutions.
+pub fn texts(
+    rule: &RuleIr,
+    log_type: &str,
+    event: &Value,
+) -> Result<rulec_runtime::AlertTexts, RuleError> {
+    if !rule.meta.log_types.iter().any(|t| t == log_type) {
+        return Ok(rulec_runtime::AlertTexts {
+            description: rule.meta.description.clone(),
+            runbook: rule.meta.runbook.clone(),
+            reference: rule.meta.reference.clone(),
+        });
+    }
+    let ctx = Ctx::new(rule, log_type, event);
+    let text = |template: &Option<Template>,
+                fixed: &Option<String>|
+     -> Result<Option<String>, RuleError> {
+        match template {
+            Some(template) => ctx.template(template).map(Some),
+            None => Ok(fixed.clone()),
+        }
+    };
+    Ok(rulec_runtime::AlertTexts {
+        description: text(&rule.texts.description, &rule.meta.description)?,
+        runbook: text(&rule.texts.runbook, &rule.meta.runbook)?,
+        reference: text(&rule.texts.reference, &rule.meta.reference)?,
+    })
+}

@@ -361,6 +361,24 @@ pub struct Template {
     pub parts: Vec<TemplatePart>,
 }
 
+/// The alert texts that substitute event fields.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TextTemplates {
+    /// `Description`.
+    pub description: Option<Template>,
+    /// `Runbook`.
+    pub runbook: Option<Template>,
+    /// `Reference`.
+    pub reference: Option<Template>,
+}
+
+impl TextTemplates {
+    /// Whether any text substitutes a field.
+    pub fn any(&self) -> bool {
+        self.description.is_some() || self.runbook.is_some() || self.reference.is_some()
+    }
+}
+
 /// `DynamicSeverities` entry: the first whose condition holds sets the severity.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeverityRule {
@@ -506,6 +524,9 @@ pub struct RuleIr {
     pub alert_context: Vec<(String, FieldRef)>,
     /// `DynamicSeverities`.
     pub dynamic_severities: Vec<SeverityRule>,
+    /// `Description`, `Runbook` and `Reference` when they substitute fields
+    /// (ours); `None` for plain text.
+    pub texts: TextTemplates,
     /// `Tests`.
     pub tests: Vec<TestCase>,
     /// The data model of each log type that has one.

@@ -11,6 +11,7 @@ use crate::diag::{did_you_mean, Diagnostic};
 use crate::expr_parse::{parse_expr_list, parse_field_spec, Scope};
 use crate::ir::{
     DataModelIr, Expr, FieldRef, RuleIr, RuleMetaIr, Seg, SeverityRule, Template, TemplatePart,
+    TextTemplates,
 };
 use crate::predicate::PredicateSet;
 use crate::template::{parse_template, RawPart};
@@ -292,9 +293,19 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
         create_alert: create_alert?,
         source_file: reader.file().name.clone(),
     };
+    let text_template = |key: &str| match get(key).map(|n| n.value) {
+        Some(Value::String(text)) => text_template(text, &resolver),
+        _ => None,
+    };
+    let texts = TextTemplates {
+        description: text_template("Description"),
+        runbook: text_template("Runbook"),
+        reference: text_template("Reference"),
+    };
     Some(RuleIr {
         meta,
         condition,
+        texts,
         title: match title {
             Some(parsed) => Some(parsed?),
             None => None,
@@ -446,6 +457,46 @@ fn parse_output_template(
     Some(Template { parts })
 }
 
+/// `Description`, `Runbook` or `Reference` as a template (ours), when it
+/// substitutes at least one field: a `{name...}` whose first name is a
+/// data-model field, a `p_` field or a key of a test event. Other braces
+/// (a GUID, a regex quantifier `{5,12}`) stay as written, and a text whose
+/// braces do not parse as a template is plain text.
+fn text_template(text: &str, resolver: &FieldResolver<'_>) -> Option<Template> {
+    let raw = parse_template(text).ok()?;
+    let mut parts = Vec::with_capacity(raw.len());
+    let mut substitutes = false;
+    for part in raw {
+        match part {
+            RawPart::Text(text) => parts.push(TemplatePart::Text(text)),
+            RawPart::Field(field) => {
+                let known = match field.path.first() {
+                    Some(Seg::Key(first)) => {
+                        resolver.udm_names.contains(first)
+                            || resolver.test_keys.contains(first)
+                            || first.starts_with("p_")
+                    }
+                    _ => false,
+                };
+                match resolver.resolve(field.path.clone()) {
+                    Ok(resolved) if known => {
+                        substitutes = true;
+                        parts.push(TemplatePart::Field {
+                            field: resolved,
+                            fallback: field.fallback,
+                        });
+                    }
+                    _ => parts.push(TemplatePart::Text(format!(
+                        "{{{}}}",
+                        crate::keypath::display_path(&field.path)
+                    ))),
+                }
+            }
+        }
+    }
+    substitutes.then_some(Template { parts })
+}
+
 /// `GroupBy`: the dedup string made of the values of these keys, each as
 /// Python's `str()` prints it (`None` when missing), joined by `:` (ours:
 /// Panther does not document the separator).
@@ -578,4 +629,74 @@ fn parse_alert_context(
         out.push((name, field));
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::predicate::PredicateSet;
+
+    fn compile(text: &str) -> RuleIr {
+        let library = Library {
+            data_models: &[],
+            predicates: &PredicateSet::default(),
+        };
+        let file = SourceFile {
+            name: "t.yml".to_owned(),
+            text: text.to_owned(),
+        };
+        let (rule, diagnostics) = parse_rule(&file, &library);
+        match rule {
+            Some(rule) => rule,
+            None => panic!("{}", crate::diag::Diagnostics(diagnostics)),
+        }
+    }
+
+    const RULE: &str = r#"
+AnalysisType: rule
+RuleID: T.Texts
+Enabled: true
+LogTypes: [Custom.Log]
+Severity: Low
+Description: "Seen {user} on {p_source_label}; CLSID {0AFACED1-E828} stays"
+Runbook: "Quantifiers like {5,12} stay as written: {user}"
+Reference: https://example.com/{user}
+Detection:
+  - Condition: AlwaysTrue
+Tests:
+  - Name: t
+    ExpectedResult: true
+    Log: {user: alice, p_source_label: prod}
+"#;
+
+    #[test]
+    fn plain_texts_are_not_templates() {
+        let rule = compile(
+            &RULE
+                .replace("{user}", "user")
+                .replace("{p_source_label}", "x"),
+        );
+        assert!(!rule.texts.any());
+    }
+
+    #[test]
+    fn texts_substitute_known_fields_only() {
+        let rule = compile(RULE);
+        assert!(rule.texts.description.is_some());
+        assert!(rule.texts.runbook.is_some());
+        let event = serde_json::json!({"user": "alice", "p_source_label": "prod"});
+        let texts = crate::interp::texts(&rule, "Custom.Log", &event).unwrap_or_default();
+        assert_eq!(
+            texts.description.as_deref(),
+            Some("Seen alice on prod; CLSID {0AFACED1-E828} stays")
+        );
+        assert_eq!(
+            texts.runbook.as_deref(),
+            Some("Quantifiers like {5,12} stay as written: alice")
+        );
+        assert_eq!(
+            texts.reference.as_deref(),
+            Some("https://example.com/alice")
+        );
+    }
 }

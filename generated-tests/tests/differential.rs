@@ -122,27 +122,31 @@ fn variations(event: &Value) -> Vec<Value> {
     out
 }
 
-fn interpreted(rule: &RuleIr, log_type: &str, event: &Value) -> CaseOutcome {
+fn interpreted(
+    meta: &rulec_runtime::RuleMeta,
+    rule: &RuleIr,
+    log_type: &str,
+    event: &Value,
+) -> CaseOutcome {
     let title = interp::title(rule, log_type, event).map(rulec_runtime::rule::truncate_output);
-    let dedup = interp::dedup(rule, log_type, event).map(|d| {
-        if d.is_empty() {
-            rulec_runtime::rule::default_dedup(&rule.meta.id, title.as_deref().unwrap_or(""))
-        } else {
-            rulec_runtime::rule::truncate_output(d)
-        }
-    });
+    let dedup = rulec_runtime::rule::resolve_dedup(
+        meta,
+        interp::dedup(rule, log_type, event),
+        title.as_deref().unwrap_or(""),
+    );
     CaseOutcome {
         matched: interp::matches(rule, log_type, event),
         title,
         dedup,
         severity: interp::severity(rule, log_type, event),
         alert_context: interp::alert_context(rule, log_type, event),
+        texts: interp::texts(rule, log_type, event),
     }
 }
 
 fn compare(compiled: &CompiledRule, ir: &RuleIr, log_type: &str, event: &Value) -> bool {
     let generated = CaseOutcome::evaluate(compiled, log_type, event);
-    let reference = interpreted(ir, log_type, event);
+    let reference = interpreted(compiled.meta, ir, log_type, event);
     assert_eq!(
         generated, reference,
         "{}: generated code and interpreter disagree on a {log_type} event:\n{event}",

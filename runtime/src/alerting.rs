@@ -41,10 +41,10 @@ pub struct Alert {
     /// Event time of the last event.
     #[serde(serialize_with = "display")]
     pub last_event_time: Timestamp,
-    /// The rule's `Runbook`.
-    pub runbook: Option<&'static str>,
-    /// The rule's `Reference`.
-    pub reference: Option<&'static str>,
+    /// The rule's `Runbook` (its substitutions from the first event).
+    pub runbook: Option<String>,
+    /// The rule's `Reference` (its substitutions from the first event).
+    pub reference: Option<String>,
     /// The rule's `Tags`.
     pub tags: &'static [&'static str],
     /// The rule's `Reports`, as a map from framework to entries.
@@ -94,8 +94,8 @@ impl Window {
             event_count: self.count,
             first_event_time: self.first_time,
             last_event_time: self.last_time,
-            runbook: self.rule.runbook,
-            reference: self.rule.reference,
+            runbook: self.first.texts.runbook,
+            reference: self.first.texts.reference,
             tags: self.rule.tags,
             reports: self.rule.reports,
         }
@@ -259,6 +259,7 @@ mod tests {
         summary_attributes: &[],
         create_alert: true,
         defines_dedup: true,
+        templated_texts: false,
         source_file: "test.yml",
     };
 
@@ -268,6 +269,7 @@ mod tests {
             dedup: dedup.to_owned(),
             severity: Severity::Medium,
             alert_context: AlertContext::new(),
+            texts: crate::rule::AlertTexts::default(),
         }
     }
 

@@ -24,6 +24,6 @@ pub use engine::{AlertStream, Detector, Evaluation, EventError, Match};
 pub use error::RuleError;
 pub use event_time::Timestamp;
 pub use node::{Kind, Node, Number};
-pub use rule::{CompiledRule, Detection, RuleMeta, Severity};
+pub use rule::{AlertTexts, CompiledRule, Detection, RuleMeta, Severity};
 pub use serde_json;
 pub use val::{PyType, Val};

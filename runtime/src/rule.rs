@@ -96,6 +96,9 @@ pub struct RuleMeta {
     /// Whether the rule defines its dedup string (`AlertDedup`); without
     /// one, Panther dedups on the title.
     pub defines_dedup: bool,
+    /// Whether `Description`, `Runbook` or `Reference` substitute event
+    /// fields (ours), so they are outputs of each event.
+    pub templated_texts: bool,
     /// The rule file, relative to the rules crate.
     pub source_file: &'static str,
 }
@@ -125,11 +128,36 @@ pub struct CompiledRule {
     pub severity: fn(&str, &serde_json::Value) -> Result<Severity, RuleError>,
     /// The alert context, keys in the rule's order.
     pub alert_context: fn(&str, &serde_json::Value) -> Result<AlertContext, RuleError>,
+    /// `Description`, `Runbook` and `Reference` for this event (with their
+    /// `{field}` substitutions; the static texts otherwise).
+    pub texts: fn(&str, &serde_json::Value) -> Result<AlertTexts, RuleError>,
     /// The event's time: `p_event_time` when present, else the field its log
     /// type's data model declares as `EventTime`.
     pub event_time: fn(&str, &serde_json::Value) -> Option<Timestamp>,
     /// The rule file's `Tests`.
     pub tests: &'static [TestCase],
+}
+
+/// `Description`, `Runbook` and `Reference` as an alert shows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AlertTexts {
+    /// `Description`.
+    pub description: Option<String>,
+    /// `Runbook`.
+    pub runbook: Option<String>,
+    /// `Reference`.
+    pub reference: Option<String>,
+}
+
+impl AlertTexts {
+    /// The rule's texts as written.
+    pub fn of(meta: &RuleMeta) -> AlertTexts {
+        AlertTexts {
+            description: meta.description.map(str::to_owned),
+            runbook: meta.runbook.map(str::to_owned),
+            reference: meta.reference.map(str::to_owned),
+        }
+    }
 }
 
 /// An alert context: keys in the rule's order.
@@ -146,6 +174,9 @@ pub struct Detection {
     pub severity: Severity,
     /// The alert context (`{"_error": ...}` when it raised).
     pub alert_context: serde_json::Map<String, serde_json::Value>,
+    /// `Description`, `Runbook`, `Reference` (the texts as written when
+    /// their substitutions raised).
+    pub texts: AlertTexts,
 }
 
 /// Longest title or dedup string Panther keeps.
@@ -192,11 +223,13 @@ impl CompiledRule {
             );
             map
         });
+        let texts = (self.texts)(log_type, event).unwrap_or_else(|_| AlertTexts::of(self.meta));
         Detection {
             title,
             dedup,
             severity,
             alert_context,
+            texts,
         }
     }
 }

@@ -109,6 +109,11 @@ pub fn interpreter_agrees(rules: &[&'static CompiledRule], dir: &str) {
                 (rule.alert_context)(lt, &event),
                 "alert context: {what}"
             );
+            assert_eq!(
+                rulec_compiler::interp::texts(&ir, lt, &event),
+                (rule.texts)(lt, &event),
+                "texts: {what}"
+            );
             checked += 1;
         }
     }

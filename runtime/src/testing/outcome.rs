@@ -25,6 +25,8 @@ pub struct CaseOutcome {
     pub severity: Result<Severity, RuleError>,
     /// The alert context.
     pub alert_context: Result<serde_json::Map<String, serde_json::Value>, RuleError>,
+    /// `Description`, `Runbook`, `Reference`.
+    pub texts: Result<crate::rule::AlertTexts, RuleError>,
 }
 
 impl CaseOutcome {
@@ -42,6 +44,7 @@ impl CaseOutcome {
             dedup,
             severity: (rule.severity)(log_type, event),
             alert_context: (rule.alert_context)(log_type, event),
+            texts: (rule.texts)(log_type, event),
         }
     }
 
@@ -52,6 +55,7 @@ impl CaseOutcome {
             ("dedup", self.dedup.as_ref().err()),
             ("severity", self.severity.as_ref().err()),
             ("alertContext", self.alert_context.as_ref().err()),
+            ("description/runbook/reference", self.texts.as_ref().err()),
         ]
         .into_iter()
         .find_map(|(name, error)| error.map(|e| (name, e)))

@@ -60,6 +60,9 @@ fn event_snapshot(rule: &CompiledRule, test: &EventTest) -> Value {
         "alert_context".into(),
         or_error(&outcome.alert_context, |c| Value::Object(c.clone())),
     );
+    if rule.meta.templated_texts {
+        map.insert("texts".into(), or_error(&outcome.texts, |t| json!(t)));
+    }
     map.insert("threshold".into(), json!(rule.meta.threshold));
     map.insert(
         "dedup_period_minutes".into(),
