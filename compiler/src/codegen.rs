@@ -5,6 +5,7 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
+use crate::ir::ContextValue;
 use crate::ir::{
     CmpOp, DataModelIr, Expr, Fallback, FieldRef, Lit, NumLit, PairOp, Quantifier, RuleIr, Seg,
     Template, TemplatePart, Test, TestBody, ValueExpr,
@@ -395,9 +396,21 @@ impl Gen<'_> {
                 .map_or_else(|| base.clone(), severity_tokens);
             quote! { if #condition { return ::core::result::Result::Ok(#to); } }
         });
-        let context = rule.alert_context.iter().map(|(name, field)| {
-            let value = self.field(field);
-            quote! { __context.insert(::std::string::String::from(#name), (#value).to_json()); }
+        let context = rule.alert_context.iter().map(|(name, value)| {
+            let json = match value {
+                ContextValue::Const(constant) => json_tokens(constant),
+                ContextValue::Field { field, default } => {
+                    let value = self.field(field);
+                    match default {
+                        None => quote! { (#value).to_json() },
+                        Some(default) => {
+                            let default = json_tokens(default);
+                            quote! {{ let __v = #value; if __v.is_none() { #default } else { __v.to_json() } }}
+                        }
+                    }
+                }
+            };
+            quote! { __context.insert(::std::string::String::from(#name), #json); }
         });
         let signature = quote! { <'a, N: __rt::Node<'a>>(event: N) };
         quote! {
@@ -856,6 +869,9 @@ impl Gen<'_> {
                     Fallback::Or(text) => {
                         quote! { __rt::text::push_or(&mut __text, &(#value), #text); }
                     }
+                    Fallback::IfNull(text) => {
+                        quote! { __rt::text::push_if_null(&mut __text, &(#value), #text); }
+                    }
                     Fallback::Default(text) => {
                         quote! { __rt::text::push_default(&mut __text, &(#value), #text); }
                     }
@@ -863,6 +879,39 @@ impl Gen<'_> {
             }
         });
         quote! {{ let mut __text = ::std::string::String::new(); #(#pushes)* __text }}
+    }
+}
+
+/// Tokens building a JSON constant at run time.
+fn json_tokens(value: &serde_json::Value) -> TokenStream {
+    use serde_json::Value;
+    match value {
+        Value::Null => quote! { __rt::serde_json::Value::Null },
+        Value::Bool(b) => quote! { __rt::serde_json::Value::Bool(#b) },
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                quote! { __rt::serde_json::Value::from(#i) }
+            } else if let Some(u) = n.as_u64() {
+                quote! { __rt::serde_json::Value::from(#u) }
+            } else {
+                let f = n.as_f64().unwrap_or(0.0);
+                quote! { __rt::serde_json::Value::from(#f) }
+            }
+        }
+        Value::String(s) => {
+            quote! { __rt::serde_json::Value::String(::std::string::String::from(#s)) }
+        }
+        Value::Array(items) => {
+            let items = items.iter().map(json_tokens);
+            quote! { __rt::serde_json::Value::Array(::std::vec![#(#items),*]) }
+        }
+        Value::Object(map) => {
+            let entries = map.iter().map(|(k, v)| {
+                let v = json_tokens(v);
+                quote! { __map.insert(::std::string::String::from(#k), #v); }
+            });
+            quote! {{ let mut __map = __rt::serde_json::Map::new(); #(#entries)* __rt::serde_json::Value::Object(__map) }}
+        }
     }
 }
 

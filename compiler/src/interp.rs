@@ -255,6 +255,9 @@ impl<'c> Ctx<'c> {
                         Fallback::None => push_str_of(&mut out, &value),
                         Fallback::Or(text) => push_or(&mut out, &value, text),
                         Fallback::Default(text) => push_default(&mut out, &value, text),
+                        Fallback::IfNull(text) => {
+                            rulec_runtime::text::push_if_null(&mut out, &value, text)
+                        }
                     }
                 }
             }
@@ -395,8 +398,18 @@ pub fn alert_context(
 ) -> Result<serde_json::Map<String, Value>, RuleError> {
     let ctx = Ctx::new(rule, log_type, event);
     let mut out = serde_json::Map::new();
-    for (name, field) in &rule.alert_context {
-        out.insert(name.clone(), ctx.field(field)?.to_json());
+    for (name, value) in &rule.alert_context {
+        let json = match value {
+            crate::ir::ContextValue::Const(constant) => constant.clone(),
+            crate::ir::ContextValue::Field { field, default } => {
+                let value = ctx.field(field)?;
+                match default {
+                    Some(default) if value.is_none() => default.clone(),
+                    _ => value.to_json(),
+                }
+            }
+        };
+        out.insert(name.clone(), json);
     }
     Ok(out)
 }

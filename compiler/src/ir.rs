@@ -338,6 +338,9 @@ pub enum Fallback {
     Or(String),
     /// `{field default "text"}`: the text when the value is absent.
     Default(String),
+    /// `{field ?? "text"}`: the text when the value is absent or null
+    /// (Python's `deep_get(..., default="text")`).
+    IfNull(String),
 }
 
 /// One piece of a template.
@@ -359,6 +362,21 @@ pub enum TemplatePart {
 pub struct Template {
     /// The pieces, in order.
     pub parts: Vec<TemplatePart>,
+}
+
+/// The value of an `AlertContext` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContextValue {
+    /// A field, and the constant used when it is absent or null
+    /// (`Default:`, ours; Python's `deep_get(..., default=...)`).
+    Field {
+        /// The field.
+        field: FieldRef,
+        /// The fallback.
+        default: Option<serde_json::Value>,
+    },
+    /// A constant (`KeyValue: {Value: ...}`, ours).
+    Const(serde_json::Value),
 }
 
 /// The alert texts that substitute event fields.
@@ -521,7 +539,7 @@ pub struct RuleIr {
     /// `AlertDedup`; `None`: Panther's default (the title).
     pub dedup: Option<Template>,
     /// `AlertContext`, in order.
-    pub alert_context: Vec<(String, FieldRef)>,
+    pub alert_context: Vec<(String, ContextValue)>,
     /// `DynamicSeverities`.
     pub dynamic_severities: Vec<SeverityRule>,
     /// `Description`, `Runbook` and `Reference` when they substitute fields

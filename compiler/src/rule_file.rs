@@ -10,8 +10,8 @@ use crate::condition::read_conditions;
 use crate::diag::{did_you_mean, Diagnostic};
 use crate::expr_parse::{parse_expr_list, parse_field_spec, Scope};
 use crate::ir::{
-    DataModelIr, Expr, FieldRef, RuleIr, RuleMetaIr, Seg, SeverityRule, Template, TemplatePart,
-    TextTemplates,
+    ContextValue, DataModelIr, Expr, FieldRef, RuleIr, RuleMetaIr, Seg, SeverityRule, Template,
+    TemplatePart, TextTemplates,
 };
 use crate::predicate::PredicateSet;
 use crate::template::{parse_template, RawPart};
@@ -582,14 +582,14 @@ fn parse_alert_context(
     reader: &mut Reader<'_>,
     node: &YNode<'_>,
     scope: &Scope<'_>,
-) -> Option<Vec<(String, FieldRef)>> {
-    let mut out: Vec<(String, FieldRef)> = Vec::new();
+) -> Option<Vec<(String, ContextValue)>> {
+    let mut out: Vec<(String, ContextValue)> = Vec::new();
     for item in reader.sequence(node, "`AlertContext`")? {
         let entry = reader.mapping(&item, "an alert-context entry")?;
         reader.unknown_keys(
             &item,
             &entry,
-            &["KeyName", "KeyValue"],
+            &["KeyName", "KeyValue", "Default"],
             "an alert-context entry",
         );
         let find = |key: &str| member(&entry, key);
@@ -610,23 +610,56 @@ fn parse_alert_context(
             );
             return None;
         }
+        let json =
+            |reader: &mut Reader<'_>, node: &YNode<'_>, what: &str| match serde_json::to_value(
+                node.value,
+            ) {
+                Ok(value) => Some(value),
+                Err(e) => {
+                    reader.error(
+                        &node.path,
+                        format!("{what} cannot be read as JSON: {e}"),
+                        None,
+                    );
+                    None
+                }
+            };
+        let default = match find("Default") {
+            Some(n) => Some(json(reader, &n, "`Default`")?),
+            None => None,
+        };
         let spec = reader.mapping(&value_node, "`KeyValue`")?;
         reader.unknown_keys(
             &value_node,
             &spec,
-            &["Key", "DeepKey", "KeyPath", "DataModel"],
+            &["Key", "DeepKey", "KeyPath", "DataModel", "Value"],
             "`KeyValue`",
         );
         let [(kind, spec_node)] = spec.as_slice() else {
             reader.error(
                 &value_node.path,
-                "`KeyValue` needs exactly one of `Key`, `DeepKey`, `KeyPath` or `DataModel`",
+                "`KeyValue` needs exactly one of `Key`, `DeepKey`, `KeyPath`, `DataModel` or `Value`",
                 None,
             );
             return None;
         };
-        let field = parse_field_spec(reader, &value_node, kind, spec_node, scope)?;
-        out.push((name, field));
+        let value = if *kind == "Value" {
+            if default.is_some() {
+                reader.error(
+                    &item.path,
+                    "a constant `KeyValue` takes no `Default`",
+                    Some("remove `Default`".to_owned()),
+                );
+                return None;
+            }
+            ContextValue::Const(json(reader, spec_node, "the constant")?)
+        } else {
+            ContextValue::Field {
+                field: parse_field_spec(reader, &value_node, kind, spec_node, scope)?,
+                default,
+            }
+        };
+        out.push((name, value));
     }
     Some(out)
 }

@@ -1189,9 +1189,32 @@ pub struct AlertContextEntry {
     /// The key in the alert context (unique).
     #[serde(rename = "KeyName")]
     pub key_name: Scalar,
-    /// The field whose value it holds.
+    /// The field whose value it holds, or (rulec) `{Value: <constant>}`.
     #[serde(rename = "KeyValue")]
-    pub key_value: KeySpecifier,
+    pub key_value: ContextKeyValue,
+    /// (rulec) The value used when the field is absent or null (Python's
+    /// `deep_get(..., default=...)`); not with a constant `KeyValue`.
+    #[serde(rename = "Default")]
+    pub default: Option<Value>,
+}
+
+/// What an alert-context entry holds: a field, or (rulec) a constant.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+pub enum ContextKeyValue {
+    /// A field.
+    Field(KeySpecifier),
+    /// (rulec) A constant.
+    Constant(ContextConstant),
+}
+
+/// (rulec) A constant alert-context value: `{Value: <any JSON value>}`.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContextConstant {
+    /// The constant.
+    #[serde(rename = "Value")]
+    pub value: Value,
 }
 
 /// An entry of `DynamicSeverities`.

@@ -86,10 +86,10 @@ fn parse_field(inner: &str) -> Result<RawField, String> {
     let (path_text, fallback) = match split_operator(inner) {
         Some((path, op, rest)) => {
             let text = parse_string_literal(rest.trim())?;
-            let fallback = if op == "or" {
-                crate::ir::Fallback::Or(text)
-            } else {
-                crate::ir::Fallback::Default(text)
+            let fallback = match op {
+                "or" => crate::ir::Fallback::Or(text),
+                "??" => crate::ir::Fallback::IfNull(text),
+                _ => crate::ir::Fallback::Default(text),
             };
             (path.trim(), fallback)
         }
@@ -110,7 +110,7 @@ fn parse_field(inner: &str) -> Result<RawField, String> {
 }
 
 fn split_operator(inner: &str) -> Option<(&str, &'static str, &str)> {
-    for op in ["or", "default"] {
+    for op in ["or", "default", "??"] {
         let needle = format!(" {op} ");
         if let Some(at) = inner.find(&needle) {
             return Some((&inner[..at], op, &inner[at + needle.len()..]));

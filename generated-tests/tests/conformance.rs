@@ -113,6 +113,10 @@ rule_macros::rule!("multi_key_is_greater_than.yml", root = "conformance");
 rule_macros::rule!("multi_key_is_less_than_or_equal.yml", root = "conformance");
 rule_macros::rule!("multi_key_starts_with.yml", root = "conformance");
 rule_macros::rule!("starts_with.yml", root = "conformance");
+rule_macros::rule!(
+    "template_if_null_and_context_defaults.yml",
+    root = "conformance"
+);
 rule_macros::rule!("text_substitutions.yml", root = "conformance");
 
 /// Every rule of the directory.
@@ -202,6 +206,7 @@ static RULES: &[&rulec_runtime::CompiledRule] = &[
     &conformance_multi_key_is_less_than_or_equal::RULE,
     &conformance_multi_key_starts_with::RULE,
     &conformance_starts_with::RULE,
+    &conformance_template_if_null_and_context_defaults::RULE,
     &conformance_text_substitutions::RULE,
 ];
 

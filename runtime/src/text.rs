@@ -62,6 +62,16 @@ pub fn push_default<'a, N: Node<'a>>(out: &mut String, value: &Val<'a, N>, fallb
     }
 }
 
+/// Appends `str(value)`, or the fallback when the value is absent or null (a
+/// template's `{field ?? "fallback"}`, Python's `deep_get(..., default=fallback)`).
+pub fn push_if_null<'a, N: Node<'a>>(out: &mut String, value: &Val<'a, N>, fallback: &str) {
+    if value.is_none() {
+        out.push_str(fallback);
+    } else {
+        out.push_str(&py_str(value));
+    }
+}
+
 /// Python's `repr()` of a JSON node, as printed inside containers.
 fn write_node_repr<'a, N: Node<'a>>(out: &mut String, node: N) {
     match node.kind() {
