@@ -725,6 +725,22 @@ impl Gen<'_> {
     fn value(&self, value: &ValueExpr) -> (TokenStream, Root) {
         match value {
             ValueExpr::Missing => (quote! { __rt::Val::Missing }, Root::Event),
+            ValueExpr::Field(field) => (self.field(field), Root::Event),
+            ValueExpr::Lower(of) => {
+                let root = self.value(of).1;
+                let of = self.typed_value(of);
+                (quote! { __rt::transform::lower(#of) }, root)
+            }
+            ValueExpr::UrlDecode(of) => {
+                let root = self.value(of).1;
+                let of = self.typed_value(of);
+                (quote! { __rt::transform::url_decode(#of) }, root)
+            }
+            ValueExpr::Join { of, separator } => {
+                let root = self.value(of).1;
+                let of = self.typed_value(of);
+                (quote! { __rt::transform::join(&(#of), #separator) }, root)
+            }
             ValueExpr::Literal(text) => (
                 quote! { __rt::Val::Str(::std::borrow::Cow::Borrowed(#text)) },
                 Root::Event,
@@ -1012,6 +1028,13 @@ fn test_tokens(value: &TokenStream, test: &Test) -> TokenStream {
         Test::IsIpv6 => quote! { __rt::ops::is_ipv6(#value) },
         Test::IsIpPublic => quote! { __rt::ops::is_ip_public(#value) },
         Test::IsIpPrivate => quote! { __rt::ops::is_ip_private(#value) },
+        Test::Matches(pattern) => quote! {{
+            static __REGEX: ::std::sync::OnceLock<::core::option::Option<__rt::regex::Regex>> = ::std::sync::OnceLock::new();
+            __REGEX
+                .get_or_init(|| __rt::regex::Regex::new(#pattern).ok())
+                .as_ref()
+                .is_some_and(|__re| __rt::ops::matches_regex(#value, __re))
+        }},
         Test::InCidr(net) => {
             let prefix = net.prefix;
             let addr = match net.addr {

@@ -128,6 +128,8 @@ pub const CONDITIONS: &[&str] = &[
     "IsIPAddressNotInCIDR",
     "Has",
     "DoesNotHave",
+    "Matches",
+    "DoesNotMatch",
     "AnyElement",
     "AllElements",
     "NoElement",
@@ -626,6 +628,25 @@ fn parse_test(
         "DoesNotContain" | "DoesNotHave" => negative(Test::Contains(text(reader)?)),
         "IContains" => positive(Test::IContains(text(reader)?.to_lowercase())),
         "IDoesNotContain" => negative(Test::IContains(text(reader)?.to_lowercase())),
+        "Matches" | "DoesNotMatch" => {
+            let pattern = text(reader)?;
+            if let Err(e) = rulec_runtime::regex::Regex::new(&pattern) {
+                reader.error(
+                    &value.path,
+                    format!("`{pattern}` is not a regular expression: {e}"),
+                    Some(
+                        "rulec uses the `regex` crate's syntax (no look-around or backreferences)"
+                            .to_owned(),
+                    ),
+                );
+                return None;
+            }
+            if condition == "Matches" {
+                positive(Test::Matches(pattern))
+            } else {
+                negative(Test::Matches(pattern))
+            }
+        }
         "IsIPAddressInCIDR" | "IsIPAddressNotInCIDR" => {
             let cidr = text(reader)?;
             let Some(net) = rulec_runtime::ip::Cidr::parse(&cidr) else {
@@ -899,7 +920,12 @@ pub fn parse_field_spec(
     }
 }
 
-const VALUE_FORMS: [&str; 13] = [
+const VALUE_FORMS: [&str; 18] = [
+    "KeyPath",
+    "DataModel",
+    "Lower",
+    "Join",
+    "UrlDecode",
     "Path",
     "Get",
     "DictGet",
@@ -961,6 +987,7 @@ pub fn parse_value_expr(
         "DictGet" => &["DictGet", "Of", "From"],
         "Split" => &["Split", "Separator", "Index"],
         "AfterLast" => &["AfterLast", "Separator"],
+        "Join" => &["Join", "Separator"],
         "If" => &["If", "Then", "Else"],
         other => &[other][..],
     };
@@ -1029,6 +1056,26 @@ pub fn parse_value_expr(
     };
     Some(match form {
         "Missing" => ValueExpr::Missing,
+        "KeyPath" | "DataModel" => {
+            if form == "KeyPath" && scope.allow_computed && scope.udm_names.is_none() {
+                reader.key_error(
+                    &node.key_path(form),
+                    "`KeyPath` reads a rule's event; in a data model use `Get:` or `Path:`",
+                    None,
+                );
+                return None;
+            }
+            ValueExpr::Field(parse_field_spec(reader, node, form, &operand, scope)?)
+        }
+        "Lower" => ValueExpr::Lower(Box::new(parse_value_expr(reader, &operand, scope)?)),
+        "UrlDecode" => ValueExpr::UrlDecode(Box::new(parse_value_expr(reader, &operand, scope)?)),
+        "Join" => {
+            let of = parse_value_expr(reader, &operand, scope)?;
+            ValueExpr::Join {
+                of: Box::new(of),
+                separator: separator(reader)?,
+            }
+        }
         "Path" => {
             let text = reader.string(&operand, "`Path`")?;
             ValueExpr::EventPath {

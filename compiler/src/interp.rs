@@ -167,6 +167,10 @@ impl<'c> Ctx<'c> {
         Ok(match value {
             ValueExpr::Missing => Val::Missing,
             ValueExpr::Literal(text) => Val::Str(text.clone().into()),
+            ValueExpr::Field(field) => self.field(field)?,
+            ValueExpr::Lower(of) => transform::lower(self.value(of)?),
+            ValueExpr::UrlDecode(of) => transform::url_decode(self.value(of)?),
+            ValueExpr::Join { of, separator } => transform::join(&self.value(of)?, separator),
             ValueExpr::EventPath {
                 keys,
                 case_insensitive,
@@ -351,6 +355,9 @@ fn test_value(value: &V<'_>, test: &Test) -> bool {
         Test::IsIpPublic => ops::is_ip_public(value),
         Test::IsIpPrivate => ops::is_ip_private(value),
         Test::InCidr(net) => ops::ip_in_cidr(value, net),
+        Test::Matches(pattern) => {
+            rulec_runtime::regex::Regex::new(pattern).is_ok_and(|re| ops::matches_regex(value, &re))
+        }
     }
 }
 

@@ -158,6 +158,8 @@ pub enum Test {
     IsIpPrivate,
     /// An address inside a network (`IsIPAddressInCIDR`).
     InCidr(rulec_runtime::ip::Cidr),
+    /// A regular expression finds a match in the string (`Matches`, ours).
+    Matches(String),
 }
 
 /// A boolean expression over one event.
@@ -220,6 +222,20 @@ pub enum ValueExpr {
     Missing,
     /// A constant string.
     Literal(String),
+    /// A field of the rule's event (`KeyPath:` / `DataModel:` in a rule's
+    /// transforms, ours).
+    Field(FieldRef),
+    /// Python's `str.lower()` of a string.
+    Lower(Box<ValueExpr>),
+    /// `separator.join(str(x) for x in list)`.
+    Join {
+        /// The list.
+        of: Box<ValueExpr>,
+        /// The separator.
+        separator: String,
+    },
+    /// Python's `urllib.parse.unquote` of a string.
+    UrlDecode(Box<ValueExpr>),
     /// A path into the event: exact (a `Path` mapping) or case-insensitive
     /// (Python's `deep_get` on the event).
     EventPath {

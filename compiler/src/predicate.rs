@@ -218,7 +218,7 @@ impl Compiler<'_> {
         let udm_names = self.udm_names;
         let scope = Scope {
             udm_names: Some(udm_names),
-            allow_computed: false,
+            allow_computed: true,
             documents: &[],
             definitions: &[],
         };

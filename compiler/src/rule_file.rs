@@ -11,7 +11,7 @@ use crate::diag::{did_you_mean, Diagnostic};
 use crate::expr_parse::{parse_expr_list, parse_field_spec, Scope};
 use crate::ir::{
     ContextValue, DataModelIr, Expr, FieldRef, RuleIr, RuleMetaIr, Seg, SeverityRule, Template,
-    TemplatePart, TextTemplates,
+    TemplatePart, TextTemplates, ValueExpr,
 };
 use crate::predicate::PredicateSet;
 use crate::template::{parse_template, RawPart};
@@ -20,7 +20,7 @@ use crate::yaml::{member, Reader, SourceFile, YNode};
 
 /// Every key of Panther's rule format, plus rulec's `AlertDedup`, `Detection`
 /// and `Condition` (catalog conditions).
-pub const RULE_KEYS: [&str; 30] = [
+pub const RULE_KEYS: [&str; 31] = [
     "AnalysisType",
     "Enabled",
     "RuleID",
@@ -28,6 +28,7 @@ pub const RULE_KEYS: [&str; 30] = [
     "Severity",
     "Detection",
     "Condition",
+    "Definitions",
     "Filename",
     "DisplayName",
     "Description",
@@ -187,11 +188,16 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
         .iter()
         .flat_map(|m| m.mappings.iter().map(|(n, _)| n.clone()))
         .collect();
+    let definitions = match get("Definitions") {
+        Some(n) => parse_definitions(reader, &n, &udm_names),
+        None => Some(Vec::new()),
+    };
+    let definitions = definitions.unwrap_or_default();
     let scope = Scope {
         udm_names: Some(&udm_names),
-        allow_computed: false,
+        allow_computed: true,
         documents: &[],
-        definitions: &[],
+        definitions: &definitions,
     };
     let mut predicates = library.predicates;
 
@@ -238,6 +244,7 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
     let resolver = FieldResolver {
         udm_names: &udm_names,
         test_keys: &test_keys,
+        definitions: &definitions,
     };
     let title =
         get("AlertTitle").map(|n| parse_output_template(reader, &n, "`AlertTitle`", &resolver));
@@ -395,14 +402,21 @@ fn parse_dynamic_severities(
     Some(out)
 }
 
-/// Resolves template names: data-model fields first, else raw keys.
+/// Resolves template names: the rule's definitions, then data-model fields,
+/// else raw keys.
 struct FieldResolver<'r> {
     udm_names: &'r BTreeSet<String>,
     test_keys: &'r BTreeSet<String>,
+    definitions: &'r [(String, ValueExpr)],
 }
 
 impl FieldResolver<'_> {
     fn resolve(&self, path: Vec<Seg>) -> Result<FieldRef, String> {
+        if let [Seg::Key(name)] = path.as_slice() {
+            if let Some((_, value)) = self.definitions.iter().find(|(n, _)| n == name) {
+                return Ok(FieldRef::Computed(Box::new(value.clone())));
+            }
+        }
         if let Some(Seg::Key(first)) = path.first() {
             if self.udm_names.contains(first) {
                 return Ok(FieldRef::Udm {
@@ -457,6 +471,48 @@ fn parse_output_template(
     Some(Template { parts })
 }
 
+/// `Definitions` (ours): named value transforms over the rule's event,
+/// usable as `{name}` in templates, `Computed: {Use: name}` in conditions and
+/// alert context, and in later definitions.
+fn parse_definitions(
+    reader: &mut Reader<'_>,
+    node: &YNode<'_>,
+    udm_names: &BTreeSet<String>,
+) -> Option<Vec<(String, ValueExpr)>> {
+    let mut definitions: Vec<(String, ValueExpr)> = Vec::new();
+    let mut ok = true;
+    for item in reader.sequence(node, "`Definitions`")? {
+        let Some(entry) = reader.mapping(&item, "a definition") else {
+            ok = false;
+            continue;
+        };
+        reader.unknown_keys(&item, &entry, &["Name", "Value"], "a definition");
+        let name = reader
+            .required(&item, &entry, "Name", "definition")
+            .and_then(|n| reader.string(&n, "`Name`"));
+        let scope = Scope {
+            udm_names: Some(udm_names),
+            allow_computed: true,
+            documents: &[],
+            definitions: &definitions,
+        };
+        let value = reader
+            .required(&item, &entry, "Value", "definition")
+            .and_then(|v| crate::expr_parse::parse_value_expr(reader, &v, &scope));
+        match (name, value) {
+            (Some(name), Some(value)) => {
+                if definitions.iter().any(|(n, _)| *n == name) {
+                    reader.error(&item.path, format!("`{name}` is defined twice"), None);
+                    ok = false;
+                }
+                definitions.push((name, value));
+            }
+            _ => ok = false,
+        }
+    }
+    ok.then_some(definitions)
+}
+
 /// `Description`, `Runbook` or `Reference` as a template (ours), when it
 /// substitutes at least one field: a `{name...}` whose first name is a
 /// data-model field, a `p_` field or a key of a test event. Other braces
@@ -473,6 +529,7 @@ fn text_template(text: &str, resolver: &FieldResolver<'_>) -> Option<Template> {
                 let known = match field.path.first() {
                     Some(Seg::Key(first)) => {
                         resolver.udm_names.contains(first)
+                            || resolver.definitions.iter().any(|(n, _)| n == first)
                             || resolver.test_keys.contains(first)
                             || first.starts_with("p_")
                     }
@@ -632,7 +689,14 @@ fn parse_alert_context(
         reader.unknown_keys(
             &value_node,
             &spec,
-            &["Key", "DeepKey", "KeyPath", "DataModel", "Value"],
+            &[
+                "Key",
+                "DeepKey",
+                "KeyPath",
+                "DataModel",
+                "Computed",
+                "Value",
+            ],
             "`KeyValue`",
         );
         let [(kind, spec_node)] = spec.as_slice() else {

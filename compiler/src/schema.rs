@@ -426,6 +426,8 @@ pub const CONDITION_TABLE: &[(&str, ConditionForm, bool, &str)] = &[
     ("DoesNotContain", F::Text, true, "Not `Contains`."),
     ("IContains", F::Text, true, "`Contains`, ignoring case."),
     ("IDoesNotContain", F::Text, true, "Not `IContains`."),
+    ("Matches", F::Text, false, "(rulec) The field is a string in which the regular expression `Value` finds a match (Python's `re.search`: anchor with `^`/`$` for a whole match). The `regex` crate's syntax: linear time, no look-around or backreferences; checked at compile time."),
+    ("DoesNotMatch", F::Text, false, "(rulec) Not `Matches`."),
     ("IsIPAddressInCIDR", F::Cidr, false, "The field is an IP address inside the network `Value`."),
     ("IsIPAddressNotInCIDR", F::Cidr, false, "Not `IsIPAddressInCIDR`."),
     ("IsGreaterThan", F::Number, true, "The field is a number (or boolean) greater than `Value`; `\"403\"` never compares."),
@@ -573,6 +575,7 @@ pub enum KeySpecifier {
     {"required": ["DeepKey"]},
     {"required": ["KeyPath"]},
     {"required": ["DataModel"]},
+    {"required": ["Computed"]},
     {"required": ["Enrichment"]}
 ]))]
 pub struct RuleField {
@@ -592,6 +595,10 @@ pub struct RuleField {
     /// defines is a compile error.
     #[serde(rename = "DataModel")]
     pub data_model: Option<String>,
+    /// (rulec) A computed value: a value transform of the rule
+    /// (`{Lower: {KeyPath: verb}}`, `{Use: <definition>}`, ...).
+    #[serde(rename = "Computed")]
+    pub computed: Option<ValueTransform<RuleTransforms>>,
     /// A value from a lookup table (`p_enrichment`).
     #[serde(rename = "Enrichment")]
     pub enrichment: Option<Enrichment>,
@@ -620,7 +627,7 @@ pub struct DataModelField {
     pub key_path: Option<String>,
     /// (rulec) A computed value: a value transform.
     #[serde(rename = "Computed")]
-    pub computed: Option<ValueTransform>,
+    pub computed: Option<ValueTransform<DataModelTransforms>>,
     /// A value from a lookup table (`p_enrichment`).
     #[serde(rename = "Enrichment")]
     pub enrichment: Option<Enrichment>,
@@ -663,8 +670,12 @@ pub trait Dialect: JsonSchema {
 }
 
 /// Match expressions of rules and predicates: `Key`, `DeepKey`, `KeyPath`,
-/// `DataModel`, `Enrichment`, and `Predicate`.
+/// `DataModel`, `Computed`, `Enrichment`, and `Predicate`.
 pub struct RuleDialect;
+
+/// Match expressions of a rule's `If` transforms: the key specifiers of
+/// [`RuleDialect`], no predicates.
+pub struct RuleIfDialect;
 
 /// Match expressions of data models (`If`, `When`): `Key`, `DeepKey`,
 /// `KeyPath`, `Computed` and `Enrichment`; no `DataModel`, no predicates.
@@ -677,6 +688,16 @@ pub struct ElementDialect;
 impl JsonSchema for RuleDialect {
     fn schema_name() -> Cow<'static, str> {
         "Rule".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        true.into()
+    }
+}
+
+impl JsonSchema for RuleIfDialect {
+    fn schema_name() -> Cow<'static, str> {
+        "RuleIf".into()
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
@@ -708,6 +729,12 @@ impl Dialect for RuleDialect {
     type Field = RuleField;
     const PREDICATES: bool = true;
     const WHERE: &'static str = "A match expression";
+}
+
+impl Dialect for RuleIfDialect {
+    type Field = RuleField;
+    const PREDICATES: bool = false;
+    const WHERE: &'static str = "A match expression of a rule's `If` transform (no predicates)";
 }
 
 impl Dialect for DataModelDialect {
@@ -1122,6 +1149,12 @@ pub struct RuleFile {
     /// with it (then both must hold, `Detection` first).
     #[serde(rename = "Condition")]
     pub condition: Option<CatalogCondition>,
+    /// (rulec) Named value transforms over the event: `{name}` in templates
+    /// (before data-model fields and raw keys of the same name), `Computed:
+    /// {Use: name}` in conditions and `AlertContext`, and `Use: name` in later
+    /// definitions.
+    #[serde(rename = "Definitions")]
+    pub definitions: Option<Vec<RuleDefinition>>,
     /// The alert title, a template: `{path}` prints a field (a data-model
     /// field of the rule, else a raw key path) with Python's `str()`;
     /// `{path or "text"}` prints the text when the value is falsy,
@@ -1182,6 +1215,19 @@ pub enum CatalogCondition {
     All(#[schemars(length(min = 1))] Vec<String>),
 }
 
+/// (rulec) A named value transform of a rule.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDefinition {
+    /// The name: `{name}` in templates, `Use: name` in transforms (unique).
+    #[serde(rename = "Name")]
+    pub name: String,
+    /// The transform (those of data models, plus `KeyPath`, `DataModel`,
+    /// `Lower`, `Join` and `UrlDecode`); it may `Use` earlier definitions.
+    #[serde(rename = "Value")]
+    pub value: ValueTransform<RuleTransforms>,
+}
+
 /// An entry of `AlertContext`.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -1189,7 +1235,8 @@ pub struct AlertContextEntry {
     /// The key in the alert context (unique).
     #[serde(rename = "KeyName")]
     pub key_name: Scalar,
-    /// The field whose value it holds, or (rulec) `{Value: <constant>}`.
+    /// The field whose value it holds, (rulec) `{Computed: <transform>}`, or
+    /// (rulec) `{Value: <constant>}`.
     #[serde(rename = "KeyValue")]
     pub key_value: ContextKeyValue,
     /// (rulec) The value used when the field is absent or null (Python's
@@ -1198,14 +1245,27 @@ pub struct AlertContextEntry {
     pub default: Option<Value>,
 }
 
-/// What an alert-context entry holds: a field, or (rulec) a constant.
+/// What an alert-context entry holds: a field, or (rulec) a computed value
+/// or a constant.
 #[derive(JsonSchema)]
 #[serde(untagged)]
 pub enum ContextKeyValue {
     /// A field.
     Field(KeySpecifier),
+    /// (rulec) A computed value.
+    Computed(ContextComputed),
     /// (rulec) A constant.
     Constant(ContextConstant),
+}
+
+/// (rulec) A computed alert-context value: `{Computed: <transform>}`.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContextComputed {
+    /// A value transform of the rule (`{Use: <definition>}`, `{Lower:
+    /// {KeyPath: verb}}`, ...).
+    #[serde(rename = "Computed")]
+    pub computed: ValueTransform<RuleTransforms>,
 }
 
 /// (rulec) A constant alert-context value: `{Value: <any JSON value>}`.
@@ -1409,7 +1469,7 @@ pub struct Document {
     /// The string to decode. The document is absent when it is falsy, not a
     /// string, not JSON, or decodes to a falsy value.
     #[serde(rename = "Decode")]
-    pub decode: ValueTransform,
+    pub decode: ValueTransform<DataModelTransforms>,
     /// Decode only when these match expressions hold.
     #[serde(rename = "When")]
     #[schemars(length(min = 1))]
@@ -1425,7 +1485,7 @@ pub struct Definition {
     pub name: String,
     /// The transform.
     #[serde(rename = "Value")]
-    pub value: ValueTransform,
+    pub value: ValueTransform<DataModelTransforms>,
 }
 
 /// A unified field: `{Name, Path}` or `{Name, Value}`.
@@ -1441,14 +1501,116 @@ pub struct Mapping {
     pub path: Option<PlainPath>,
     /// (rulec) A value transform, the declarative replacement for Python `Method`s.
     #[serde(rename = "Value")]
-    pub value: Option<ValueTransform>,
+    pub value: Option<ValueTransform<DataModelTransforms>>,
 }
 
-/// (rulec) A data-model value transform: a constant string, `null` (absent),
-/// or one operation.
+// ---------------------------------------------------------------------------
+// Value transforms.
+
+/// Where value transforms are written: what they may read, and the match
+/// expressions of their `If`.
+pub trait Transforms: JsonSchema {
+    /// The match expressions of an `If` transform.
+    type Conditions: Dialect;
+    /// Whether `KeyPath:` and `DataModel:` may read a field (rules only).
+    const READS_FIELDS: bool;
+    /// What a transform is, for its description.
+    const DESCRIPTION: &'static str;
+}
+
+/// Transforms of data models (mappings, `Documents`, `Definitions` and
+/// `Computed` keys): their `If` conditions are of [`DataModelDialect`].
+pub struct DataModelTransforms;
+
+/// Transforms of rules (`Definitions` and `Computed` keys): those of data
+/// models plus `KeyPath` and `DataModel`; their `If` conditions are of
+/// [`RuleIfDialect`].
+pub struct RuleTransforms;
+
+impl JsonSchema for DataModelTransforms {
+    fn schema_name() -> Cow<'static, str> {
+        "DataModel".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        true.into()
+    }
+}
+
+impl JsonSchema for RuleTransforms {
+    fn schema_name() -> Cow<'static, str> {
+        "Rule".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        true.into()
+    }
+}
+
+impl Transforms for DataModelTransforms {
+    type Conditions = DataModelDialect;
+    const READS_FIELDS: bool = false;
+    const DESCRIPTION: &'static str =
+        "(rulec) A data-model value transform: a constant string, `null` (absent), or one operation.";
+}
+
+impl Transforms for RuleTransforms {
+    type Conditions = RuleIfDialect;
+    const READS_FIELDS: bool = true;
+    const DESCRIPTION: &'static str = "(rulec) A value transform of a rule: a constant string, `null` (absent), or one operation: those of data models, plus `KeyPath` and `DataModel` (a field, read as the key specifier reads it).";
+}
+
+/// (rulec) A value transform: a constant string, `null` (absent), or one
+/// operation. The schema is written by hand (see its `JsonSchema` impl):
+/// `KeyPath` and `DataModel` only in rules.
+pub enum ValueTransform<T: Transforms> {
+    /// A form of both data models and rules.
+    Form(TransformForm<T>),
+    /// `KeyPath: a.b[0].c` (rules only).
+    KeyPath(KeyPathTransform),
+    /// `DataModel: name.rest` (rules only).
+    DataModel(UdmTransform),
+}
+
+impl<T: Transforms> JsonSchema for ValueTransform<T> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("{}ValueTransform", T::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mut schema = TransformForm::<T>::json_schema(generator);
+        if T::READS_FIELDS {
+            let fields = [
+                (
+                    "`KeyPath: a.b[0].c`: a field of the event, read as the `KeyPath` key specifier does.",
+                    generator.subschema_for::<KeyPathTransform>(),
+                ),
+                (
+                    "`DataModel: name.rest`: a data-model field, read as the `DataModel` key specifier does.",
+                    generator.subschema_for::<UdmTransform>(),
+                ),
+            ];
+            if let Some(Value::Array(forms)) = schema.get_mut("anyOf") {
+                // After the constant and the null, before the operations.
+                let at = forms.len().min(2);
+                for (i, (doc, form)) in fields.into_iter().enumerate() {
+                    forms.insert(
+                        at + i,
+                        serde_json::json!({"description": doc, "allOf": [form.to_value()]}),
+                    );
+                }
+            }
+        }
+        schema.insert("description".to_owned(), T::DESCRIPTION.into());
+        schema
+    }
+}
+
+/// The forms of value transforms that data models and rules share.
 #[derive(JsonSchema)]
 #[serde(untagged)]
-pub enum ValueTransform {
+#[schemars(bound = "T: Transforms", rename = "{T}TransformForm")]
+pub enum TransformForm<T: Transforms> {
     /// A constant string.
     Constant(String),
     /// Absent.
@@ -1458,27 +1620,55 @@ pub enum ValueTransform {
     /// `Get: a.b`: Python's `deep_get` on the event, or on a document with `From`.
     Get(GetTransform),
     /// `DictGet: key` with `From` or `Of`: Python's `value.get(key)`.
-    DictGet(DictGetTransform),
+    DictGet(DictGetTransform<T>),
     /// `Text: <transform>`: Python's `str()`.
-    Text(TextTransform),
+    Text(TextTransform<T>),
+    /// `Lower: <transform>`: Python's `str.lower()`.
+    Lower(LowerTransform<T>),
+    /// `UrlDecode: <transform>`: Python's `urllib.parse.unquote`.
+    UrlDecode(UrlDecodeTransform<T>),
     /// `Split: <transform>` with `Separator` and `Index`.
-    Split(SplitTransform),
+    Split(SplitTransform<T>),
     /// `AfterLast: <transform>` with `Separator`.
-    AfterLast(AfterLastTransform),
+    AfterLast(AfterLastTransform<T>),
+    /// `Join: <transform>` with `Separator`: a list's elements, joined.
+    Join(JoinTransform<T>),
     /// `Concat: [...]`.
-    Concat(ConcatTransform),
+    Concat(ConcatTransform<T>),
     /// `FirstTruthy: [...]`.
-    FirstTruthy(FirstTruthyTransform),
+    FirstTruthy(FirstTruthyTransform<T>),
     /// `FirstPresent: [...]`.
-    FirstPresent(FirstPresentTransform),
+    FirstPresent(FirstPresentTransform<T>),
     /// `ListOfTruthy: <transform>`.
-    ListOfTruthy(ListOfTruthyTransform),
+    ListOfTruthy(ListOfTruthyTransform<T>),
     /// `If: [...]` with `Then` and `Else`.
-    If(IfTransform),
+    If(IfTransform<T>),
     /// `Use: <definition>`.
     Use(UseTransform),
     /// `Missing:`: absent.
     Missing(MissingTransform),
+}
+
+/// `KeyPath: a.b[0].c` (rules only): a field of the event, read as the
+/// `KeyPath` key specifier does.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyPathTransform {
+    /// A dotted path: `a.b[0].c`; `['a.b']` quotes a key with dots;
+    /// `items[*].id` is a projection (a list).
+    #[serde(rename = "KeyPath")]
+    pub key_path: String,
+}
+
+/// `DataModel: name.rest` (rules only): a data-model field of the rule's
+/// log types, read as the `DataModel` key specifier does.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UdmTransform {
+    /// The data-model field, then an optional path into its value:
+    /// `responseStatus.code`.
+    #[serde(rename = "DataModel")]
+    pub data_model: String,
 }
 
 /// `Path: $.a.b`: the value at an exact path on the event.
@@ -1507,8 +1697,12 @@ pub struct GetTransform {
 /// raises when the value is not a mapping.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(extend("oneOf" = [{"required": ["From"]}, {"required": ["Of"]}]))]
-pub struct DictGetTransform {
+#[schemars(
+    bound = "T: Transforms",
+    rename = "{T}DictGetTransform",
+    extend("oneOf" = [{"required": ["From"]}, {"required": ["Of"]}])
+)]
+pub struct DictGetTransform<T: Transforms> {
     /// The key.
     #[serde(rename = "DictGet")]
     pub dict_get: String,
@@ -1517,26 +1711,50 @@ pub struct DictGetTransform {
     pub from: Option<String>,
     /// A value.
     #[serde(rename = "Of")]
-    pub of: Option<Box<ValueTransform>>,
+    pub of: Option<Box<ValueTransform<T>>>,
 }
 
 /// `Text: <transform>`: Python's `str()`; absent reads as `""`.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TextTransform {
+#[schemars(bound = "T: Transforms", rename = "{T}TextTransform")]
+pub struct TextTransform<T: Transforms> {
     /// The value.
     #[serde(rename = "Text")]
-    pub text: Box<ValueTransform>,
+    pub text: Box<ValueTransform<T>>,
+}
+
+/// `Lower: <transform>`: Python's `str.lower()`; other values pass
+/// unchanged.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(bound = "T: Transforms", rename = "{T}LowerTransform")]
+pub struct LowerTransform<T: Transforms> {
+    /// The value.
+    #[serde(rename = "Lower")]
+    pub lower: Box<ValueTransform<T>>,
+}
+
+/// `UrlDecode: <transform>`: Python's `urllib.parse.unquote` (`%XX` as
+/// UTF-8, invalid sequences replaced, `+` kept).
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(bound = "T: Transforms", rename = "{T}UrlDecodeTransform")]
+pub struct UrlDecodeTransform<T: Transforms> {
+    /// The value.
+    #[serde(rename = "UrlDecode")]
+    pub url_decode: Box<ValueTransform<T>>,
 }
 
 /// `Split: <transform>`: part `Index` of the text split on `Separator`;
 /// absent when out of range.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SplitTransform {
+#[schemars(bound = "T: Transforms", rename = "{T}SplitTransform")]
+pub struct SplitTransform<T: Transforms> {
     /// The text.
     #[serde(rename = "Split")]
-    pub split: Box<ValueTransform>,
+    pub split: Box<ValueTransform<T>>,
     /// The separator (not empty).
     #[serde(rename = "Separator")]
     #[schemars(length(min = 1))]
@@ -1551,10 +1769,26 @@ pub struct SplitTransform {
 /// text without one).
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AfterLastTransform {
+#[schemars(bound = "T: Transforms", rename = "{T}AfterLastTransform")]
+pub struct AfterLastTransform<T: Transforms> {
     /// The text.
     #[serde(rename = "AfterLast")]
-    pub after_last: Box<ValueTransform>,
+    pub after_last: Box<ValueTransform<T>>,
+    /// The separator (not empty).
+    #[serde(rename = "Separator")]
+    #[schemars(length(min = 1))]
+    pub separator: String,
+}
+
+/// `Join: <transform>`: Python's `Separator.join(str(x) for x in list)`; a
+/// string passes unchanged; anything else is absent.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(bound = "T: Transforms", rename = "{T}JoinTransform")]
+pub struct JoinTransform<T: Transforms> {
+    /// The list.
+    #[serde(rename = "Join")]
+    pub join: Box<ValueTransform<T>>,
     /// The separator (not empty).
     #[serde(rename = "Separator")]
     #[schemars(length(min = 1))]
@@ -1564,57 +1798,63 @@ pub struct AfterLastTransform {
 /// `Concat: [...]`: the `str()` of each part, joined.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ConcatTransform {
+#[schemars(bound = "T: Transforms", rename = "{T}ConcatTransform")]
+pub struct ConcatTransform<T: Transforms> {
     /// The parts.
     #[serde(rename = "Concat")]
-    pub concat: Vec<ValueTransform>,
+    pub concat: Vec<ValueTransform<T>>,
 }
 
 /// `FirstTruthy: [...]`: Python's `a or b or c`.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct FirstTruthyTransform {
+#[schemars(bound = "T: Transforms", rename = "{T}FirstTruthyTransform")]
+pub struct FirstTruthyTransform<T: Transforms> {
     /// The values, in order.
     #[serde(rename = "FirstTruthy")]
-    pub first_truthy: Vec<ValueTransform>,
+    pub first_truthy: Vec<ValueTransform<T>>,
 }
 
 /// `FirstPresent: [...]`: the first value that is not absent.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct FirstPresentTransform {
+#[schemars(bound = "T: Transforms", rename = "{T}FirstPresentTransform")]
+pub struct FirstPresentTransform<T: Transforms> {
     /// The values, in order.
     #[serde(rename = "FirstPresent")]
-    pub first_present: Vec<ValueTransform>,
+    pub first_present: Vec<ValueTransform<T>>,
 }
 
 /// `ListOfTruthy: <transform>`: `[value]` when truthy, else `[]`.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ListOfTruthyTransform {
+#[schemars(bound = "T: Transforms", rename = "{T}ListOfTruthyTransform")]
+pub struct ListOfTruthyTransform<T: Transforms> {
     /// The value.
     #[serde(rename = "ListOfTruthy")]
-    pub list_of_truthy: Box<ValueTransform>,
+    pub list_of_truthy: Box<ValueTransform<T>>,
 }
 
 /// `If: [match expressions]` with `Then` and `Else`. The conditions may use
 /// `Computed: <transform>` as a key.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct IfTransform {
+#[schemars(bound = "T: Transforms", rename = "{T}IfTransform")]
+pub struct IfTransform<T: Transforms> {
     /// Match expressions, all of which must hold.
     #[serde(rename = "If")]
     #[schemars(length(min = 1))]
-    pub condition: Vec<MatchExpression<DataModelDialect>>,
+    pub condition: Vec<MatchExpression<T::Conditions>>,
     /// The value when they hold.
     #[serde(rename = "Then")]
-    pub then: Box<ValueTransform>,
+    pub then: Box<ValueTransform<T>>,
     /// The value otherwise.
     #[serde(rename = "Else")]
-    pub otherwise: Box<ValueTransform>,
+    pub otherwise: Box<ValueTransform<T>>,
 }
 
-/// `Use: <definition>`: a transform declared under `Definitions`.
+/// `Use: <definition>`: a transform declared under `Definitions` (earlier
+/// in the list, for a definition).
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UseTransform {
@@ -1891,7 +2131,29 @@ mod tests {
             rule_detecting(json!({"Key": "code", "Condition": "IsGreaterThan", "Value": "x"})),
             rule_detecting(json!({"Key": "ip", "Condition": "IsIPAddressInCIDR", "Value": "ten"})),
             rule_detecting(json!({"DeepKey": [], "Condition": "Exists"})),
-            rule_detecting(json!({"Computed": "x", "Condition": "Exists"})),
+            rule_detecting(json!({"Computed": 3, "Condition": "Exists"})),
+            rule_detecting(json!({"Key": "a", "Computed": "x", "Condition": "Exists"})),
+            rule_detecting(json!({"Computed": {"Join": {"KeyPath": "a"}}, "Condition": "Exists"})),
+            rule_detecting(
+                json!({"Computed": {"Lower": "a", "Separator": "/"}, "Condition": "Exists"}),
+            ),
+            rule_detecting(
+                json!({"Computed": {"If": [{"Predicate": "P"}], "Then": "a", "Else": "b"}, "Condition": "Exists"}),
+            ),
+            rule_detecting(
+                json!({"Key": "l", "Condition": "AnyElement", "Expressions": [{"Computed": "x", "Condition": "Exists"}]}),
+            ),
+            rule_detecting(json!({"Key": "a", "Condition": "Matches", "Value": ["x"]})),
+            rule_detecting(json!({"Key": "a", "Condition": "DoesNotMatch"})),
+            rule_detecting(json!({"Condition": "Matches", "Values": [{"Key": "a"}, {"Key": "b"}]})),
+            rule_with("Definitions", json!({"Name": "a", "Value": "b"})),
+            rule_with("Definitions", json!([{"Name": "a"}])),
+            rule_with("Definitions", json!([{"Name": "a", "Value": 3}])),
+            rule_with(
+                "Definitions",
+                json!([{"Name": "a", "Value": "b", "Description": "c"}]),
+            ),
+            rule_with("GroupBy", json!([{"Computed": "x"}])),
             rule_detecting(
                 json!({"Enrichment": {"Table": "t", "Selector": "s"}, "Condition": "Exists"}),
             ),
@@ -1923,6 +2185,10 @@ mod tests {
             rule_with(
                 "AlertContext",
                 json!([{"KeyName": "a", "KeyValue": {"Key": "a", "KeyPath": "b"}}]),
+            ),
+            rule_with(
+                "AlertContext",
+                json!([{"KeyName": "a", "KeyValue": {"Computed": "x", "Value": 1}}]),
             ),
             rule_with(
                 "DynamicSeverities",
@@ -1959,6 +2225,17 @@ mod tests {
             json!({"All": []}),
             json!({"Key": "tags", "Condition": "Has", "Value": "prod"}),
             json!({"Condition": "IsLessThan", "Values": [{"KeyPath": "a.b"}, {"Enrichment": {"Table": "t", "Selector": "s", "FieldPath": "f"}}]}),
+            json!({"Key": "user", "Condition": "Matches", "Value": "^system:node:"}),
+            json!({"KeyPath": "a.b", "Condition": "DoesNotMatch", "Value": "[0-9]+$"}),
+            json!({"Computed": {"Lower": {"KeyPath": "verb"}}, "Condition": "Equals", "Value": "get"}),
+            json!({"Computed": {"Join": {"DataModel": "args"}, "Separator": " "}, "Condition": "Matches", "Value": "^cp "}),
+            json!({"Computed": {"UrlDecode": {"Get": "q"}}, "Condition": "Contains", "Value": "%"}),
+            json!({"Computed": {"Use": "actor"}, "Condition": "IsIn", "Values": ["a", "b"]}),
+            json!({"Computed": {"If": [{"DataModel": "resource", "Condition": "Equals", "Value": "x"},
+                                       {"Computed": {"KeyPath": "a[*].b"}, "Condition": "IsTruthy"}],
+                                "Then": {"Lower": {"DataModel": "resource"}}, "Else": null},
+                   "Condition": "Exists"}),
+            json!({"Condition": "Equals", "Values": [{"Computed": {"Lower": {"KeyPath": "a"}}}, {"DataModel": "b"}]}),
             json!({
                 "Key": "containers",
                 "Condition": "AnyElement",
@@ -1998,6 +2275,20 @@ mod tests {
             ),
             ("Reports", json!({"MITRE ATT&CK": ["TA0006:T1552.007"]})),
             ("Severity", json!("CRITICAL")),
+            (
+                "Definitions",
+                json!([
+                    {"Name": "command", "Value": {"Join": {"KeyPath": "cmd"}, "Separator": " "}},
+                    {"Name": "actor", "Value": {"FirstTruthy": [{"DataModel": "username"}, "?"]}},
+                    {"Name": "lowered", "Value": {"Lower": {"Use": "command"}}},
+                    {"Name": "none", "Value": null},
+                ]),
+            ),
+            (
+                "AlertContext",
+                json!([{"KeyName": "c", "KeyValue": {"Computed": {"Use": "command"}}, "Default": ""},
+                       {"KeyName": "k", "KeyValue": {"Value": {"a": [1]}}}]),
+            ),
             ("AlertTitle", json!("{user.name or \"?\"} did it")),
         ] {
             assert_valid(&schema, &rule_with(key, value));
@@ -2052,6 +2343,9 @@ mod tests {
             json!({"If": [{"Enrichment": {"Table": "t", "Selector": "s", "FieldPath": "f"}, "Condition": "Exists"},
                           {"Key": "l", "Condition": "AllElements", "Expressions": [{"Key": "k", "Condition": "Exists"}]}],
                    "Then": "a", "Else": null}),
+            json!({"Lower": {"Get": "a"}}),
+            json!({"Join": {"Get": "a"}, "Separator": ","}),
+            json!({"UrlDecode": {"Path": "$.a"}}),
             json!({"If": [{"Computed": {"Get": "a"}, "Condition": "IsTruthy"},
                           {"KeyPath": "b", "Condition": "IsIn", "Values": ["x"]}],
                    "Then": {"Concat": ["a", {"Get": "b"}]}, "Else": {"FirstPresent": []}}),
@@ -2069,6 +2363,11 @@ mod tests {
             json!({"If": [{"Predicate": "P"}], "Then": "a", "Else": "b"}),
             json!({"If": [{"Key": "l", "Condition": "AnyElement", "Expressions": [{"Computed": "x", "Condition": "Exists"}]}], "Then": "a", "Else": "b"}),
             json!({"Text": "a", "Concat": []}),
+            json!({"KeyPath": "a"}),
+            json!({"DataModel": "a"}),
+            json!({"Lower": {"KeyPath": "a"}}),
+            json!({"Join": {"Get": "a"}}),
+            json!({"If": [{"Computed": {"DataModel": "a"}, "Condition": "Exists"}], "Then": "a", "Else": "b"}),
         ] {
             assert_invalid(&schema, &mapping(bad));
         }

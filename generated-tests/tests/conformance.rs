@@ -22,12 +22,14 @@ rule_macros::rule!("combinator_only_one.yml", root = "conformance");
 rule_macros::rule!("combinator_only_one_empty.yml", root = "conformance");
 rule_macros::rule!("contains.yml", root = "conformance");
 rule_macros::rule!("contains_2.yml", root = "conformance");
+rule_macros::rule!("definitions_and_computed.yml", root = "conformance");
 rule_macros::rule!("detection_list_is_all.yml", root = "conformance");
 rule_macros::rule!("does_not_contain.yml", root = "conformance");
 rule_macros::rule!("does_not_end_with.yml", root = "conformance");
 rule_macros::rule!("does_not_equal.yml", root = "conformance");
 rule_macros::rule!("does_not_exist.yml", root = "conformance");
 rule_macros::rule!("does_not_have.yml", root = "conformance");
+rule_macros::rule!("does_not_match.yml", root = "conformance");
 rule_macros::rule!("does_not_start_with.yml", root = "conformance");
 rule_macros::rule!("dynamic_severities.yml", root = "conformance");
 rule_macros::rule!("ends_with.yml", root = "conformance");
@@ -105,6 +107,8 @@ rule_macros::rule!(
     "list_comprehension_only_one_element.yml",
     root = "conformance"
 );
+rule_macros::rule!("matches.yml", root = "conformance");
+rule_macros::rule!("matches_2.yml", root = "conformance");
 rule_macros::rule!("multi_key_contains.yml", root = "conformance");
 rule_macros::rule!("multi_key_does_not_equal.yml", root = "conformance");
 rule_macros::rule!("multi_key_equals.yml", root = "conformance");
@@ -136,12 +140,14 @@ static RULES: &[&rulec_runtime::CompiledRule] = &[
     &conformance_combinator_only_one_empty::RULE,
     &conformance_contains::RULE,
     &conformance_contains_2::RULE,
+    &conformance_definitions_and_computed::RULE,
     &conformance_detection_list_is_all::RULE,
     &conformance_does_not_contain::RULE,
     &conformance_does_not_end_with::RULE,
     &conformance_does_not_equal::RULE,
     &conformance_does_not_exist::RULE,
     &conformance_does_not_have::RULE,
+    &conformance_does_not_match::RULE,
     &conformance_does_not_start_with::RULE,
     &conformance_dynamic_severities::RULE,
     &conformance_ends_with::RULE,
@@ -198,6 +204,8 @@ static RULES: &[&rulec_runtime::CompiledRule] = &[
     &conformance_list_comprehension_nested::RULE,
     &conformance_list_comprehension_no_element::RULE,
     &conformance_list_comprehension_only_one_element::RULE,
+    &conformance_matches::RULE,
+    &conformance_matches_2::RULE,
     &conformance_multi_key_contains::RULE,
     &conformance_multi_key_does_not_equal::RULE,
     &conformance_multi_key_equals::RULE,

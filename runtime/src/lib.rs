@@ -24,6 +24,7 @@ pub use engine::{AlertStream, Detector, Evaluation, EventError, Match};
 pub use error::RuleError;
 pub use event_time::Timestamp;
 pub use node::{Kind, Node, Number};
+pub use regex;
 pub use rule::{AlertTexts, CompiledRule, Detection, RuleMeta, Severity};
 pub use serde_json;
 pub use val::{PyType, Val};

@@ -408,6 +408,13 @@ pub fn ieq_any<'a, N: Node<'a>>(value: &Val<'a, N>, set_lower: &[&str]) -> bool 
     })
 }
 
+/// `Matches`: the regular expression finds a match in the string value
+/// (Python's `re.search`; anchor with `^`/`$` for a whole match). Linear
+/// time (the `regex` crate); non-strings never match.
+pub fn matches_regex<'a, N: Node<'a>>(value: &Val<'a, N>, regex: &regex::Regex) -> bool {
+    value.as_str().is_some_and(|s| regex.is_match(s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
