@@ -258,6 +258,42 @@ fn replace_non_finite_tokens(text: &str) -> Option<String> {
     replaced.then_some(out)
 }
 
+/// Python's `str.lower()` of a string value; other values pass unchanged
+/// (a missing value stays missing).
+pub fn lower<'a, N: Node<'a>>(value: Val<'a, N>) -> Val<'a, N> {
+    match value.as_str() {
+        Some(text) => Val::Str(Cow::Owned(crate::ops::lower(text).into_owned())),
+        None => value,
+    }
+}
+
+/// `separator.join(str(x) for x in value)` over a list value; a string is
+/// kept as it is; anything else is missing.
+pub fn join<'a, N: Node<'a>>(value: &Val<'a, N>, separator: &str) -> Val<'a, N> {
+    let items: Vec<Val<'a, N>> = match value {
+        Val::Node(node) if node.kind() == Kind::Array => node.elements().map(Val::Node).collect(),
+        Val::List(items) => items.clone(),
+        Val::Str(_) => return value.clone(),
+        Val::Node(node) if node.kind() == Kind::String => return value.clone(),
+        _ => return Val::Missing,
+    };
+    let parts: Vec<Cow<'_, str>> = items.iter().map(|item| py_str(item)).collect();
+    Val::Str(Cow::Owned(parts.join(separator)))
+}
+
+/// Python's `urllib.parse.unquote`: `%XX` sequences decoded as UTF-8 (invalid
+/// sequences replaced with U+FFFD), `+` kept. Non-strings pass unchanged.
+pub fn url_decode<'a, N: Node<'a>>(value: Val<'a, N>) -> Val<'a, N> {
+    match value.as_str() {
+        Some(text) if text.contains('%') => Val::Str(Cow::Owned(
+            percent_encoding::percent_decode_str(text)
+                .decode_utf8_lossy()
+                .into_owned(),
+        )),
+        _ => value,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,41 +362,5 @@ mod tests {
         assert_eq!(text_or_empty(&V::Node(&n)), "12");
         assert_eq!(text_or_empty(&V::Node(&null)), "");
         assert_eq!(text_or_empty(&V::Missing), "");
-    }
-}
-
-/// Python's `str.lower()` of a string value; other values pass unchanged
-/// (a missing value stays missing).
-pub fn lower<'a, N: Node<'a>>(value: Val<'a, N>) -> Val<'a, N> {
-    match value.as_str() {
-        Some(text) => Val::Str(Cow::Owned(crate::ops::lower(text).into_owned())),
-        None => value,
-    }
-}
-
-/// `separator.join(str(x) for x in value)` over a list value; a string is
-/// kept as it is; anything else is missing.
-pub fn join<'a, N: Node<'a>>(value: &Val<'a, N>, separator: &str) -> Val<'a, N> {
-    let items: Vec<Val<'a, N>> = match value {
-        Val::Node(node) if node.kind() == Kind::Array => node.elements().map(Val::Node).collect(),
-        Val::List(items) => items.clone(),
-        Val::Str(_) => return value.clone(),
-        Val::Node(node) if node.kind() == Kind::String => return value.clone(),
-        _ => return Val::Missing,
-    };
-    let parts: Vec<Cow<'_, str>> = items.iter().map(|item| py_str(item)).collect();
-    Val::Str(Cow::Owned(parts.join(separator)))
-}
-
-/// Python's `urllib.parse.unquote`: `%XX` sequences decoded as UTF-8 (invalid
-/// sequences replaced with U+FFFD), `+` kept. Non-strings pass unchanged.
-pub fn url_decode<'a, N: Node<'a>>(value: Val<'a, N>) -> Val<'a, N> {
-    match value.as_str() {
-        Some(text) if text.contains('%') => Val::Str(Cow::Owned(
-            percent_encoding::percent_decode_str(text)
-                .decode_utf8_lossy()
-                .into_owned(),
-        )),
-        _ => value,
     }
 }
