@@ -726,6 +726,63 @@ impl Gen<'_> {
         match value {
             ValueExpr::Missing => (quote! { __rt::Val::Missing }, Root::Event),
             ValueExpr::Field(field) => (self.field(field), Root::Event),
+            ValueExpr::Const(value) => {
+                let json = json_tokens(value);
+                (
+                    quote! { __rt::Val::Json(::std::boxed::Box::new(#json)) },
+                    Root::Event,
+                )
+            }
+            ValueExpr::Object(entries) => {
+                let inserts = entries.iter().map(|(key, value)| {
+                    let value = self.typed_value(value);
+                    quote! { __map.insert(::std::string::String::from(#key), (#value).to_json()); }
+                });
+                (
+                    quote! {{
+                        let mut __map = __rt::serde_json::Map::new();
+                        #(#inserts)*
+                        __rt::Val::Json(::std::boxed::Box::new(__rt::serde_json::Value::Object(__map)))
+                    }},
+                    Root::Event,
+                )
+            }
+            ValueExpr::Keys(of) => {
+                let root = self.value(of).1;
+                let of = self.typed_value(of);
+                (quote! { __rt::transform::keys(&(#of)) }, root)
+            }
+            ValueExpr::Each { list, filter, to } => {
+                let list = self.typed_value(list);
+                let element = Gen { model: None };
+                let keep = filter
+                    .as_ref()
+                    .map_or_else(|| quote!(true), |f| element.expr(f));
+                let to = match to {
+                    Some(to) => element.typed_value(to),
+                    None => quote! { __rt::Val::Node(event) },
+                };
+                (
+                    quote! {{
+                        let __list = #list;
+                        if __list.is_none() {
+                            __rt::Val::List(::std::vec::Vec::new())
+                        } else {
+                            match __list.node_elements() {
+                                ::core::option::Option::Some(__elements) => {
+                                    let mut __out = ::std::vec::Vec::new();
+                                    for event in __elements {
+                                        if #keep { __out.push(#to); }
+                                    }
+                                    __rt::Val::List(__out)
+                                }
+                                ::core::option::Option::None => __rt::Val::Missing,
+                            }
+                        }
+                    }},
+                    Root::Event,
+                )
+            }
             ValueExpr::Lower(of) => {
                 let root = self.value(of).1;
                 let of = self.typed_value(of);

@@ -920,7 +920,11 @@ pub fn parse_field_spec(
     }
 }
 
-const VALUE_FORMS: [&str; 18] = [
+const VALUE_FORMS: [&str; 22] = [
+    "Const",
+    "Object",
+    "Each",
+    "Keys",
     "KeyPath",
     "DataModel",
     "Lower",
@@ -988,6 +992,7 @@ pub fn parse_value_expr(
         "Split" => &["Split", "Separator", "Index"],
         "AfterLast" => &["AfterLast", "Separator"],
         "Join" => &["Join", "Separator"],
+        "Each" => &["Each", "Where", "To"],
         "If" => &["If", "Then", "Else"],
         other => &[other][..],
     };
@@ -1057,15 +1062,56 @@ pub fn parse_value_expr(
     Some(match form {
         "Missing" => ValueExpr::Missing,
         "KeyPath" | "DataModel" => {
-            if form == "KeyPath" && scope.allow_computed && scope.udm_names.is_none() {
-                reader.key_error(
-                    &node.key_path(form),
-                    "`KeyPath` reads a rule's event; in a data model use `Get:` or `Path:`",
+            ValueExpr::Field(parse_field_spec(reader, node, form, &operand, scope)?)
+        }
+        "Const" => match serde_json::to_value(operand.value) {
+            Ok(value) => ValueExpr::Const(value),
+            Err(e) => {
+                reader.error(
+                    &operand.path,
+                    format!("`Const` cannot be read as JSON: {e}"),
                     None,
                 );
                 return None;
             }
-            ValueExpr::Field(parse_field_spec(reader, node, form, &operand, scope)?)
+        },
+        "Keys" => ValueExpr::Keys(Box::new(parse_value_expr(reader, &operand, scope)?)),
+        "Object" => {
+            let entries = reader.mapping(&operand, "`Object`")?;
+            let mut out = Vec::with_capacity(entries.len());
+            for (key, value) in &entries {
+                out.push(((*key).to_owned(), parse_value_expr(reader, value, scope)?));
+            }
+            ValueExpr::Object(out)
+        }
+        "Each" => {
+            let list = parse_value_expr(reader, &operand, scope)?;
+            // `Where` and `To` read each element as the event.
+            let element_scope = Scope {
+                udm_names: None,
+                allow_computed: true,
+                documents: &[],
+                definitions: &[],
+            };
+            let filter = match get("Where") {
+                Some(n) => Some(Box::new(Expr::All(parse_expr_list(
+                    reader,
+                    &n,
+                    &element_scope,
+                    &mut NoPredicates,
+                    "`Where`",
+                )?))),
+                None => None,
+            };
+            let to = match get("To") {
+                Some(n) => Some(Box::new(parse_value_expr(reader, &n, &element_scope)?)),
+                None => None,
+            };
+            ValueExpr::Each {
+                list: Box::new(list),
+                filter,
+                to,
+            }
         }
         "Lower" => ValueExpr::Lower(Box::new(parse_value_expr(reader, &operand, scope)?)),
         "UrlDecode" => ValueExpr::UrlDecode(Box::new(parse_value_expr(reader, &operand, scope)?)),

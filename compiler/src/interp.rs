@@ -168,6 +168,47 @@ impl<'c> Ctx<'c> {
             ValueExpr::Missing => Val::Missing,
             ValueExpr::Literal(text) => Val::Str(text.clone().into()),
             ValueExpr::Field(field) => self.field(field)?,
+            ValueExpr::Const(value) => Val::Json(Box::new(value.clone())),
+            ValueExpr::Object(entries) => {
+                let mut map = serde_json::Map::new();
+                for (key, value) in entries {
+                    map.insert(key.clone(), self.value(value)?.to_json());
+                }
+                Val::Json(Box::new(Value::Object(map)))
+            }
+            ValueExpr::Keys(of) => transform::keys(&self.value(of)?),
+            ValueExpr::Each { list, filter, to } => {
+                let list = self.value(list)?;
+                if list.is_none() {
+                    Val::List(Vec::new())
+                } else {
+                    match list.node_elements() {
+                        Some(elements) => {
+                            let mut out = Vec::new();
+                            for element in elements {
+                                let inner = Ctx {
+                                    event: element,
+                                    model: None,
+                                    documents: Vec::new(),
+                                };
+                                let keep = match filter {
+                                    Some(f) => inner.expr(f)?,
+                                    None => true,
+                                };
+                                if keep {
+                                    let value = match to {
+                                        Some(to) => inner.value(to)?.to_json(),
+                                        None => element.clone(),
+                                    };
+                                    out.push(Val::Json(Box::new(value)));
+                                }
+                            }
+                            Val::List(out)
+                        }
+                        None => Val::Missing,
+                    }
+                }
+            }
             ValueExpr::Lower(of) => transform::lower(self.value(of)?),
             ValueExpr::UrlDecode(of) => transform::url_decode(self.value(of)?),
             ValueExpr::Join { of, separator } => transform::join(&self.value(of)?, separator),

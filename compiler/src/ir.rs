@@ -236,6 +236,23 @@ pub enum ValueExpr {
     },
     /// Python's `urllib.parse.unquote` of a string.
     UrlDecode(Box<ValueExpr>),
+    /// A JSON constant (`Const:`, ours).
+    Const(serde_json::Value),
+    /// An object built from named values, in order (`Object:`, ours).
+    Object(Vec<(String, ValueExpr)>),
+    /// The keys of a dict (`Keys:`, ours; Python's `list(d.keys())`).
+    Keys(Box<ValueExpr>),
+    /// A list comprehension over a list (`Each:`, ours): for each element
+    /// (read as the event by `filter` and `to`) that passes `filter`, the
+    /// value of `to` (the element itself without one).
+    Each {
+        /// The list.
+        list: Box<ValueExpr>,
+        /// `Where:`, ANDed.
+        filter: Option<Box<Expr>>,
+        /// `To:`.
+        to: Option<Box<ValueExpr>>,
+    },
     /// A path into the event: exact (a `Path` mapping) or case-insensitive
     /// (Python's `deep_get` on the event).
     EventPath {

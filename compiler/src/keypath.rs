@@ -11,6 +11,11 @@ pub fn parse_key_path(text: &str) -> Result<Vec<Seg>, String> {
     if text.is_empty() {
         return Err("the path is empty".to_owned());
     }
+    if text == "@" {
+        // The current value itself: the element inside `Expressions`,
+        // `Where` and `To` (JMESPath's `@`).
+        return Ok(segs);
+    }
     while i < bytes.len() {
         match bytes[i] {
             b'[' => {

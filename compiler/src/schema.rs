@@ -1625,6 +1625,15 @@ pub enum TransformForm<T: Transforms> {
     Text(TextTransform<T>),
     /// `Lower: <transform>`: Python's `str.lower()`.
     Lower(LowerTransform<T>),
+    /// (rulec) `Const: <any JSON value>`.
+    Const(ConstTransform),
+    /// (rulec) `Object: {key: <transform>, ...}`: an object built from values.
+    Object(ObjectTransform<T>),
+    /// (rulec) `Keys: <transform>`: the keys of a dict.
+    Keys(KeysTransform<T>),
+    /// (rulec) `Each: <list>` with optional `Where` (conditions on each
+    /// element) and `To` (a transform of each element).
+    Each(EachTransform<T>),
     /// `UrlDecode: <transform>`: Python's `urllib.parse.unquote`.
     UrlDecode(UrlDecodeTransform<T>),
     /// `Split: <transform>` with `Separator` and `Index`.
@@ -1733,6 +1742,53 @@ pub struct LowerTransform<T: Transforms> {
     /// The value.
     #[serde(rename = "Lower")]
     pub lower: Box<ValueTransform<T>>,
+}
+
+/// (rulec) `Const: <any JSON value>`: a constant.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConstTransform {
+    /// The constant.
+    #[serde(rename = "Const")]
+    pub constant: Value,
+}
+
+/// (rulec) `Object: {key: <transform>}`: an object of named values, in order.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(bound = "T: Transforms", rename = "{T}ObjectTransform")]
+pub struct ObjectTransform<T: Transforms> {
+    /// The members.
+    #[serde(rename = "Object")]
+    pub object: std::collections::BTreeMap<String, ValueTransform<T>>,
+}
+
+/// (rulec) `Keys: <transform>`: Python's `list(d.keys())`.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(bound = "T: Transforms", rename = "{T}KeysTransform")]
+pub struct KeysTransform<T: Transforms> {
+    /// The dict.
+    #[serde(rename = "Keys")]
+    pub keys: Box<ValueTransform<T>>,
+}
+
+/// (rulec) `Each: <list>`: for each element passing `Where` (match
+/// expressions read relative to the element), the value of `To` (a
+/// transform read relative to the element; the element itself without one).
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(bound = "T: Transforms", rename = "{T}EachTransform")]
+pub struct EachTransform<T: Transforms> {
+    /// The list.
+    #[serde(rename = "Each")]
+    pub each: Box<ValueTransform<T>>,
+    /// Conditions on each element, ANDed.
+    #[serde(rename = "Where")]
+    pub filter: Option<Vec<Value>>,
+    /// The value of each element.
+    #[serde(rename = "To")]
+    pub to: Option<Box<ValueTransform<T>>>,
 }
 
 /// `UrlDecode: <transform>`: Python's `urllib.parse.unquote` (`%XX` as

@@ -32,6 +32,7 @@ rule_macros::rule!("does_not_have.yml", root = "conformance");
 rule_macros::rule!("does_not_match.yml", root = "conformance");
 rule_macros::rule!("does_not_start_with.yml", root = "conformance");
 rule_macros::rule!("dynamic_severities.yml", root = "conformance");
+rule_macros::rule!("each_object_const_keys.yml", root = "conformance");
 rule_macros::rule!("ends_with.yml", root = "conformance");
 rule_macros::rule!("enrichment.yml", root = "conformance");
 rule_macros::rule!("enrichment_nested_field.yml", root = "conformance");
@@ -107,6 +108,10 @@ rule_macros::rule!(
     "list_comprehension_only_one_element.yml",
     root = "conformance"
 );
+rule_macros::rule!(
+    "list_comprehension_scalar_elements.yml",
+    root = "conformance"
+);
 rule_macros::rule!("matches.yml", root = "conformance");
 rule_macros::rule!("matches_2.yml", root = "conformance");
 rule_macros::rule!("multi_key_contains.yml", root = "conformance");
@@ -150,6 +155,7 @@ static RULES: &[&rulec_runtime::CompiledRule] = &[
     &conformance_does_not_match::RULE,
     &conformance_does_not_start_with::RULE,
     &conformance_dynamic_severities::RULE,
+    &conformance_each_object_const_keys::RULE,
     &conformance_ends_with::RULE,
     &conformance_enrichment::RULE,
     &conformance_enrichment_nested_field::RULE,
@@ -204,6 +210,7 @@ static RULES: &[&rulec_runtime::CompiledRule] = &[
     &conformance_list_comprehension_nested::RULE,
     &conformance_list_comprehension_no_element::RULE,
     &conformance_list_comprehension_only_one_element::RULE,
+    &conformance_list_comprehension_scalar_elements::RULE,
     &conformance_matches::RULE,
     &conformance_matches_2::RULE,
     &conformance_multi_key_contains::RULE,

@@ -69,13 +69,7 @@ pub fn eq_lit<'a, N: Node<'a>>(value: &Val<'a, N>, expected: &Lit<'_>) -> bool {
 
 /// The elements of a list value (an array node or a computed list).
 fn list_items<'a, N: Node<'a>>(value: &Val<'a, N>) -> Option<Vec<Val<'a, N>>> {
-    match value {
-        Val::Node(node) if node.kind() == Kind::Array => {
-            Some(node.elements().map(Val::Node).collect())
-        }
-        Val::List(items) => Some(items.clone()),
-        _ => None,
-    }
+    value.items()
 }
 
 /// Membership in a set of string constants; a list value is in the set

@@ -20,6 +20,14 @@ pub fn py_str<'v, 'a, N: Node<'a>>(value: &'v Val<'a, N>) -> Cow<'v, str> {
                 Cow::Owned(out)
             }
         },
+        Val::Json(json) => match json.as_str() {
+            Some(text) => Cow::Borrowed(text),
+            None => {
+                let mut out = String::new();
+                write_node_repr(&mut out, &**json);
+                Cow::Owned(out)
+            }
+        },
         Val::List(items) => {
             let mut out = String::from("[");
             for (i, item) in items.iter().enumerate() {
@@ -29,6 +37,7 @@ pub fn py_str<'v, 'a, N: Node<'a>>(value: &'v Val<'a, N>) -> Cow<'v, str> {
                 match item {
                     Val::Node(node) => write_node_repr(&mut out, *node),
                     Val::Str(text) => write_str_repr(&mut out, text),
+                    Val::Json(json) => write_node_repr(&mut out, &**json),
                     other => out.push_str(&py_str(other)),
                 }
             }

@@ -84,6 +84,10 @@ pub fn descend<'a, N: Node<'a>>(value: Val<'a, N>, steps: &[Step<'_>]) -> Val<'a
     }
     match value {
         Val::Node(node) => follow_ci(node, steps),
+        Val::Json(json) => match follow_ci(&*json, steps) {
+            Val::Missing => Val::Missing,
+            found => Val::Json(Box::new(found.to_json())),
+        },
         Val::List(items) => match steps[0] {
             Step::Index(i) => items
                 .into_iter()
@@ -158,7 +162,8 @@ pub fn text_or_empty<'a, N: Node<'a>>(value: &Val<'a, N>) -> Cow<'a, str> {
             None => Cow::Owned(py_str(value).into_owned()),
         },
         Val::Str(text) => text.clone(),
-        Val::List(_) => Cow::Owned(py_str(value).into_owned()),
+        Val::Json(json) if json.is_null() => Cow::Borrowed(""),
+        Val::List(_) | Val::Json(_) => Cow::Owned(py_str(value).into_owned()),
     }
 }
 
@@ -270,15 +275,35 @@ pub fn lower<'a, N: Node<'a>>(value: Val<'a, N>) -> Val<'a, N> {
 /// `separator.join(str(x) for x in value)` over a list value; a string is
 /// kept as it is; anything else is missing.
 pub fn join<'a, N: Node<'a>>(value: &Val<'a, N>, separator: &str) -> Val<'a, N> {
-    let items: Vec<Val<'a, N>> = match value {
-        Val::Node(node) if node.kind() == Kind::Array => node.elements().map(Val::Node).collect(),
-        Val::List(items) => items.clone(),
-        Val::Str(_) => return value.clone(),
-        Val::Node(node) if node.kind() == Kind::String => return value.clone(),
-        _ => return Val::Missing,
+    if value.as_str().is_some() {
+        return value.clone();
+    }
+    let Some(items) = value.items() else {
+        return Val::Missing;
     };
     let parts: Vec<Cow<'_, str>> = items.iter().map(|item| py_str(item)).collect();
     Val::Str(Cow::Owned(parts.join(separator)))
+}
+
+/// The keys of a dict value (Python's `list(d.keys())`), in order; absent
+/// for anything else.
+pub fn keys<'a, N: Node<'a>>(value: &Val<'a, N>) -> Val<'a, N> {
+    match value {
+        Val::Node(node) if node.kind() == Kind::Object => Val::List(
+            node.members()
+                .map(|(key, _)| Val::Str(Cow::Borrowed(key)))
+                .collect(),
+        ),
+        Val::Json(json) => match json.as_object() {
+            Some(map) => Val::List(
+                map.keys()
+                    .map(|k| Val::Str(Cow::Owned(k.clone())))
+                    .collect(),
+            ),
+            None => Val::Missing,
+        },
+        _ => Val::Missing,
+    }
 }
 
 /// Python's `urllib.parse.unquote`: `%XX` sequences decoded as UTF-8 (invalid

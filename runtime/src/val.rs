@@ -19,6 +19,8 @@ pub enum Val<'a, N> {
     Str(Cow<'a, str>),
     /// A list computed by a data-model transform.
     List(Vec<Val<'a, N>>),
+    /// A JSON value a rule computed: a constant or an object (ours).
+    Json(Box<serde_json::Value>),
 }
 
 /// The type of a resolved field, as Python's `type()` would see it.
@@ -53,6 +55,7 @@ impl<'a, N: Node<'a>> Val<'a, N> {
             Val::Missing => PyType::None,
             Val::Str(_) => PyType::Str,
             Val::List(_) => PyType::List,
+            Val::Json(json) => json_type(json),
             Val::Node(node) => match node.kind() {
                 Kind::Null => PyType::None,
                 Kind::Bool => PyType::Bool,
@@ -78,6 +81,24 @@ impl<'a, N: Node<'a>> Val<'a, N> {
         }
     }
 
+    /// The elements of a list value as values (nodes, computed values or
+    /// JSON); `None` when the value is not a list.
+    pub fn items(&self) -> Option<Vec<Val<'a, N>>> {
+        match self {
+            Val::Node(node) if node.kind() == Kind::Array => {
+                Some(node.elements().map(Val::Node).collect())
+            }
+            Val::List(items) => Some(items.clone()),
+            Val::Json(json) => json.as_array().map(|items| {
+                items
+                    .iter()
+                    .map(|i| Val::Json(Box::new(i.clone())))
+                    .collect()
+            }),
+            _ => None,
+        }
+    }
+
     /// The node, when the value is one.
     #[inline]
     pub fn node(&self) -> Option<N> {
@@ -93,6 +114,7 @@ impl<'a, N: Node<'a>> Val<'a, N> {
         match self {
             Val::Node(node) => node.as_str(),
             Val::Str(text) => Some(text),
+            Val::Json(json) => json.as_str(),
             _ => None,
         }
     }
@@ -103,6 +125,7 @@ impl<'a, N: Node<'a>> Val<'a, N> {
             Val::Missing => false,
             Val::Str(text) => !text.is_empty(),
             Val::List(items) => !items.is_empty(),
+            Val::Json(json) => (&**json).to_val_truthy(),
             Val::Node(node) => match node.kind() {
                 Kind::Null => false,
                 Kind::Bool => node.as_bool().unwrap_or(false),
@@ -120,6 +143,9 @@ impl<'a, N: Node<'a>> Val<'a, N> {
 
     /// The number Python would compare: ints, floats, and bools as 0 or 1.
     pub fn py_number(&self) -> Option<Number> {
+        if let Val::Json(json) = self {
+            return Val::<&serde_json::Value>::Node(&**json).py_number();
+        }
         let node = self.node()?;
         match node.kind() {
             Kind::Number => node.as_number(),
@@ -139,6 +165,7 @@ impl<'a, N: Node<'a>> Val<'a, N> {
     pub fn member_ci(&self, key: &str) -> Self {
         match self {
             Val::Node(node) => Val::from_node(node.get_ci(key)),
+            Val::Json(json) => json_val((&**json).get_ci(key)),
             _ => Val::Missing,
         }
     }
@@ -147,6 +174,7 @@ impl<'a, N: Node<'a>> Val<'a, N> {
     pub fn member(&self, key: &str) -> Self {
         match self {
             Val::Node(node) => Val::from_node(node.get(key)),
+            Val::Json(json) => json_val(json.get(key)),
             _ => Val::Missing,
         }
     }
@@ -156,6 +184,7 @@ impl<'a, N: Node<'a>> Val<'a, N> {
         match self {
             Val::Node(node) => Val::from_node(node.index(index)),
             Val::List(items) => items.get(index).cloned().unwrap_or(Val::Missing),
+            Val::Json(json) => json_val(json.get(index)),
             _ => Val::Missing,
         }
     }
@@ -167,6 +196,36 @@ impl<'a, N: Node<'a>> Val<'a, N> {
             Val::Node(node) => node.to_json(),
             Val::Str(text) => serde_json::Value::String(text.to_string()),
             Val::List(items) => serde_json::Value::Array(items.iter().map(Val::to_json).collect()),
+            Val::Json(json) => (**json).clone(),
         }
+    }
+}
+
+/// A child of a computed JSON value, as a value.
+fn json_val<'a, N>(child: Option<&serde_json::Value>) -> Val<'a, N> {
+    child.map_or(Val::Missing, |c| Val::Json(Box::new(c.clone())))
+}
+
+/// The Python type of a JSON value.
+fn json_type(json: &serde_json::Value) -> PyType {
+    match json {
+        serde_json::Value::Null => PyType::None,
+        serde_json::Value::Bool(_) => PyType::Bool,
+        serde_json::Value::Number(n) if n.is_f64() => PyType::Float,
+        serde_json::Value::Number(_) => PyType::Int,
+        serde_json::Value::String(_) => PyType::Str,
+        serde_json::Value::Array(_) => PyType::List,
+        serde_json::Value::Object(_) => PyType::Dict,
+    }
+}
+
+/// Python truthiness of a JSON value.
+trait JsonTruthy {
+    fn to_val_truthy(self) -> bool;
+}
+
+impl JsonTruthy for &serde_json::Value {
+    fn to_val_truthy(self) -> bool {
+        Val::<&serde_json::Value>::Node(self).truthy()
     }
 }
