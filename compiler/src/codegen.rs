@@ -649,7 +649,7 @@ impl Gen<'_> {
                 Test::IStartsWith(s) => ("istarts_with_any", s.as_str()),
                 Test::IEndsWith(s) => ("iends_with_any", s.as_str()),
                 Test::IEquals(s) => ("ieq_any", s.as_str()),
-                Test::Equals(Lit::Str(s)) => ("in_strs", s.as_str()),
+                Test::Equals(Lit::Str(s)) => ("eq_str_any", s.as_str()),
                 _ => return None,
             };
             Some((field, function, constant))
@@ -725,7 +725,22 @@ impl Gen<'_> {
     fn value(&self, value: &ValueExpr) -> (TokenStream, Root) {
         match value {
             ValueExpr::Missing => (quote! { __rt::Val::Missing }, Root::Event),
-            ValueExpr::Field(field) => (self.field(field), Root::Event),
+            ValueExpr::Field(field) => {
+                let tokens = self.field(field);
+                let from_document = match field {
+                    FieldRef::Udm { name, .. } => self
+                        .model
+                        .and_then(|m| m.mapping(name))
+                        .is_some_and(|mapping| self.value(mapping).1 == Root::Document),
+                    _ => false,
+                };
+                if from_document {
+                    // A decoded document's value joins the event's values as owned JSON.
+                    (quote! { __rt::Val::detach(#tokens) }, Root::Event)
+                } else {
+                    (tokens, Root::Event)
+                }
+            }
             ValueExpr::Const(value) => {
                 let json = json_tokens(value);
                 (

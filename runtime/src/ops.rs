@@ -409,6 +409,12 @@ pub fn matches_regex<'a, N: Node<'a>>(value: &Val<'a, N>, regex: &regex::Regex) 
     value.as_str().is_some_and(|s| regex.is_match(s))
 }
 
+/// Equal (as a string) to any of several strings: a batched `Any` of
+/// string `Equals` (a list value is never equal to a string).
+pub fn eq_str_any<'a, N: Node<'a>>(value: &Val<'a, N>, set: &[&str]) -> bool {
+    value.as_str().is_some_and(|s| set.contains(&s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,6 +81,19 @@ impl<'a, N: Node<'a>> Val<'a, N> {
         }
     }
 
+    /// The same value over another node type: nodes become owned JSON. Lets
+    /// a value read from a decoded document (`&serde_json::Value`) join
+    /// values read from the event.
+    pub fn detach<'b, M: Node<'b>>(value: Val<'b, M>) -> Val<'a, N> {
+        match value {
+            Val::Missing => Val::Missing,
+            Val::Node(node) => Val::Json(Box::new(node.to_json())),
+            Val::Str(text) => Val::Str(std::borrow::Cow::Owned(text.into_owned())),
+            Val::List(items) => Val::List(items.into_iter().map(Val::detach).collect()),
+            Val::Json(json) => Val::Json(json),
+        }
+    }
+
     /// The elements of a list value as values (nodes, computed values or
     /// JSON); `None` when the value is not a list.
     pub fn items(&self) -> Option<Vec<Val<'a, N>>> {

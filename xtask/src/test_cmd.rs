@@ -140,7 +140,12 @@ fn coverage_problems(report: &RuleReport, minimum: usize) -> Vec<String> {
     out
 }
 
-fn accept_snapshots() -> Result<(), String> {
+/// Writes the current outputs of the named snapshot-test modules as their
+/// snapshots (insta's `INSTA_UPDATE=always`).
+fn accept_snapshots(modules: &[String]) -> Result<(), String> {
+    if modules.is_empty() {
+        return Ok(());
+    }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(workspace::root())
@@ -151,7 +156,9 @@ fn accept_snapshots() -> Result<(), String> {
             "generated-tests",
             "--test",
             "alert_outputs",
+            "--",
         ])
+        .args(modules)
         .env("INSTA_UPDATE", "always")
         .env_remove("INSTA_FORCE_PASS")
         .stdout(std::process::Stdio::null())
@@ -191,15 +198,9 @@ pub fn run(args: &TestArgs) -> ExitCode {
         }
         Build::Scratch
     };
-    if args.accept_snapshots {
-        if !fresh {
-            eprintln!("error: --accept-snapshots needs every rule valid and the generated files fresh; run `cargo xtask regen` first");
-            return ExitCode::FAILURE;
-        }
-        if let Err(e) = accept_snapshots() {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
+    if args.accept_snapshots && !fresh {
+        eprintln!("error: --accept-snapshots needs every rule valid and the generated files fresh; run `cargo xtask regen` first");
+        return ExitCode::FAILURE;
     }
     let request = SuiteRequest {
         filters: args.filters.clone(),
@@ -218,6 +219,19 @@ pub fn run(args: &TestArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if args.accept_snapshots {
+        // Only the rules the filters selected.
+        let modules: Vec<String> = suite
+            .rules
+            .iter()
+            .filter_map(|r| set.valid.iter().find(|v| v.ir.meta.id == r.rule_id))
+            .map(|v| format!("{}::", v.module))
+            .collect();
+        if let Err(e) = accept_snapshots(&modules) {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let rules = suite
         .rules
         .into_iter()
