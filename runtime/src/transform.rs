@@ -146,6 +146,14 @@ pub fn dict_get<'a, N: Node<'a>>(
                 "AttributeError: decoded value has no attribute 'get' (reading '{key}')"
             ))),
         },
+        Val::Json(json) => match &**json {
+            serde_json::Value::Object(_) if case_insensitive => Ok(value.member_ci(key)),
+            serde_json::Value::Object(_) => Ok(value.member(key)),
+            serde_json::Value::Null => Ok(Val::Missing),
+            _ => Err(RuleError::new(format!(
+                "AttributeError: decoded value has no attribute 'get' (reading '{key}')"
+            ))),
+        },
         _ => Err(RuleError::new(format!(
             "AttributeError: computed value has no attribute 'get' (reading '{key}')"
         ))),
