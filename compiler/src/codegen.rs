@@ -607,18 +607,28 @@ impl Gen<'_> {
                     ),
                 };
                 quote! {{
-                    match (#list).node_elements() {
-                        ::core::option::Option::Some(__elements) => {
-                            let mut __passing = 0usize;
-                            let mut __failed = false;
-                            for event in __elements {
-                                if #body { __passing += 1; #on_pass } else { #on_fail }
-                            }
-                            let _ = __failed;
-                            #result
-                        }
-                        ::core::option::Option::None => #not_list,
+                    // The body reads each element as its event, of whichever node type.
+                    fn __body<'a, N: __rt::Node<'a>>(event: N) -> ::core::result::Result<bool, __rt::RuleError> {
+                        ::core::result::Result::Ok(#body)
                     }
+                    let __list = #list;
+                    let mut __passing = 0usize;
+                    let mut __failed = false;
+                    let mut __is_list = true;
+                    if let ::core::option::Option::Some(__elements) = __list.node_elements() {
+                        for __element in __elements {
+                            if __body(__element)? { __passing += 1; #on_pass } else { #on_fail }
+                        }
+                    } else if let ::core::option::Option::Some(__elements) = __list.json_elements() {
+                        // A list detached from a decoded document.
+                        for __element in __elements.iter() {
+                            if __body(__element)? { __passing += 1; #on_pass } else { #on_fail }
+                        }
+                    } else {
+                        __is_list = false;
+                    }
+                    let _ = __failed;
+                    if __is_list { #result } else { #not_list }
                 }}
             }
         }
@@ -779,20 +789,30 @@ impl Gen<'_> {
                 };
                 (
                     quote! {{
+                        // `Where` and `To` read each element as their event.
+                        fn __keep<'a, N: __rt::Node<'a>>(event: N) -> ::core::result::Result<bool, __rt::RuleError> {
+                            ::core::result::Result::Ok(#keep)
+                        }
+                        fn __to<'a, N: __rt::Node<'a>>(event: N) -> ::core::result::Result<__rt::Val<'a, N>, __rt::RuleError> {
+                            ::core::result::Result::Ok(#to)
+                        }
                         let __list = #list;
                         if __list.is_none() {
                             __rt::Val::List(::std::vec::Vec::new())
-                        } else {
-                            match __list.node_elements() {
-                                ::core::option::Option::Some(__elements) => {
-                                    let mut __out = ::std::vec::Vec::new();
-                                    for event in __elements {
-                                        if #keep { __out.push(#to); }
-                                    }
-                                    __rt::Val::List(__out)
-                                }
-                                ::core::option::Option::None => __rt::Val::Missing,
+                        } else if let ::core::option::Option::Some(__elements) = __list.node_elements() {
+                            let mut __out = ::std::vec::Vec::new();
+                            for __element in __elements {
+                                if __keep(__element)? { __out.push(__to(__element)?); }
                             }
+                            __rt::Val::List(__out)
+                        } else if let ::core::option::Option::Some(__elements) = __list.json_elements() {
+                            // A list detached from a decoded document.
+                            let mut __out = ::std::vec::Vec::new();
+                            for __element in __elements.iter() {
+                                if __keep(__element)? { __out.push(__rt::Val::detach(__to(__element)?)); }
+                            }
+                            __rt::Val::List(__out)                        } else {
+                            __rt::Val::Missing
                         }
                     }},
                     Root::Event,

@@ -118,7 +118,14 @@ impl<'c> Ctx<'c> {
                 quantifier,
                 body,
             } => {
-                let Some(elements) = self.field(list)?.node_elements() else {
+                let list = self.field(list)?;
+                let owned: Vec<Value>;
+                let elements: Vec<&Value> = if let Some(nodes) = list.node_elements() {
+                    nodes
+                } else if let Some(json) = list.json_elements() {
+                    owned = json;
+                    owned.iter().collect()
+                } else {
                     // Not a list: positive quantifiers fail, `NoElement` holds.
                     return Ok(*quantifier == Quantifier::None);
                 };
@@ -182,7 +189,18 @@ impl<'c> Ctx<'c> {
                 if list.is_none() {
                     Val::List(Vec::new())
                 } else {
-                    match list.node_elements() {
+                    let owned: Vec<Value>;
+                    let elements: Option<Vec<&Value>> = match list.node_elements() {
+                        Some(nodes) => Some(nodes),
+                        None => match list.json_elements() {
+                            Some(json) => {
+                                owned = json;
+                                Some(owned.iter().collect())
+                            }
+                            None => None,
+                        },
+                    };
+                    match elements {
                         Some(elements) => {
                             let mut out = Vec::new();
                             for element in elements {

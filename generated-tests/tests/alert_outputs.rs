@@ -7,6 +7,987 @@
 
 use rulec_runtime::testing::snapshot;
 
+/// `GCP.GKE.Kubernetes.Cron.Job.Created.Or.Modified` (gcp_k8s/gcp_k8s_cron_job_created_or_modified.yml).
+mod gcp_gke_kubernetes_cron_job_created_or_modified {
+    use super::snapshot;
+    use rulec_rules::gcp_gke_kubernetes_cron_job_created_or_modified::RULE;
+
+    #[test]
+    fn create() {
+        insta::assert_snapshot!("create", snapshot(&RULE, "create"));
+    }
+
+    #[test]
+    fn update() {
+        insta::assert_snapshot!("update", snapshot(&RULE, "update"));
+    }
+
+    #[test]
+    fn fail() {
+        insta::assert_snapshot!("fail", snapshot(&RULE, "fail"));
+    }
+}
+
+/// `GCP.K8s.IOC.Activity` (gcp_k8s/gcp_k8s_ioc_activity.yml).
+mod gcp_k8s_ioc_activity {
+    use super::snapshot;
+    use rulec_rules::gcp_k8s_ioc_activity::RULE;
+
+    #[test]
+    fn triggers() {
+        insta::assert_snapshot!("triggers", snapshot(&RULE, "triggers"));
+    }
+
+    #[test]
+    fn ignore() {
+        insta::assert_snapshot!("ignore", snapshot(&RULE, "ignore"));
+    }
+}
+
+/// `GCP.K8s.New.Daemonset.Deployed` (gcp_k8s/gcp_k8s_new_daemonset_deployed.yml).
+mod gcp_k8s_new_daemonset_deployed {
+    use super::snapshot;
+    use rulec_rules::gcp_k8s_new_daemonset_deployed::RULE;
+
+    #[test]
+    fn privilege_escalation() {
+        insta::assert_snapshot!(
+            "privilege_escalation",
+            snapshot(&RULE, "privilege_escalation")
+        );
+    }
+
+    #[test]
+    fn fail() {
+        insta::assert_snapshot!("fail", snapshot(&RULE, "fail"));
+    }
+}
+
+/// `GCP.K8S.Service.Type.NodePort.Deployed` (gcp_k8s/gcp_k8s_service_type_node_port_deployed.yml).
+mod gcp_k8_s_service_type_node_port_deployed {
+    use super::snapshot;
+    use rulec_rules::gcp_k8_s_service_type_node_port_deployed::RULE;
+
+    #[test]
+    fn service_created() {
+        insta::assert_snapshot!("service_created", snapshot(&RULE, "service_created"));
+    }
+
+    #[test]
+    fn error_creating_service() {
+        insta::assert_snapshot!(
+            "error_creating_service",
+            snapshot(&RULE, "error_creating_service")
+        );
+    }
+
+    #[test]
+    fn no_permission_granted() {
+        insta::assert_snapshot!(
+            "no_permission_granted",
+            snapshot(&RULE, "no_permission_granted")
+        );
+    }
+}
+
+/// `Kubernetes.AdmissionController.Created` (kubernetes/k8s_admission_controller_created.yml).
+mod kubernetes_admission_controller_created {
+    use super::snapshot;
+    use rulec_rules::kubernetes_admission_controller_created::RULE;
+
+    #[test]
+    fn eks_mutating_webhook_configuration_created() {
+        insta::assert_snapshot!(
+            "eks_mutating_webhook_configuration_created",
+            snapshot(&RULE, "eks_mutating_webhook_configuration_created")
+        );
+    }
+
+    #[test]
+    fn aks_validating_webhook_configuration_created() {
+        insta::assert_snapshot!(
+            "aks_validating_webhook_configuration_created",
+            snapshot(&RULE, "aks_validating_webhook_configuration_created")
+        );
+    }
+
+    #[test]
+    fn gke_mutating_webhook_configuration_created() {
+        insta::assert_snapshot!(
+            "gke_mutating_webhook_configuration_created",
+            snapshot(&RULE, "gke_mutating_webhook_configuration_created")
+        );
+    }
+
+    #[test]
+    fn webhook_update_not_create() {
+        insta::assert_snapshot!(
+            "webhook_update_not_create",
+            snapshot(&RULE, "webhook_update_not_create")
+        );
+    }
+
+    #[test]
+    fn different_resource_type() {
+        insta::assert_snapshot!(
+            "different_resource_type",
+            snapshot(&RULE, "different_resource_type")
+        );
+    }
+
+    #[test]
+    fn webhook_creation_failed() {
+        insta::assert_snapshot!(
+            "webhook_creation_failed",
+            snapshot(&RULE, "webhook_creation_failed")
+        );
+    }
+}
+
+/// `Kubernetes.API.AnonymousAccess` (kubernetes/k8s_anonymous_api_access.yml).
+mod kubernetes_api_anonymous_access {
+    use super::snapshot;
+    use rulec_rules::kubernetes_api_anonymous_access::RULE;
+
+    #[test]
+    fn eks_anonymous_api_access() {
+        insta::assert_snapshot!(
+            "eks_anonymous_api_access",
+            snapshot(&RULE, "eks_anonymous_api_access")
+        );
+    }
+
+    #[test]
+    fn aks_anonymous_api_access() {
+        insta::assert_snapshot!(
+            "aks_anonymous_api_access",
+            snapshot(&RULE, "aks_anonymous_api_access")
+        );
+    }
+
+    #[test]
+    fn gcp_gke_anonymous_api_access() {
+        insta::assert_snapshot!(
+            "gcp_gke_anonymous_api_access",
+            snapshot(&RULE, "gcp_gke_anonymous_api_access")
+        );
+    }
+
+    #[test]
+    fn non_anonymous_api_access() {
+        insta::assert_snapshot!(
+            "non_anonymous_api_access",
+            snapshot(&RULE, "non_anonymous_api_access")
+        );
+    }
+
+    #[test]
+    fn localhost_access() {
+        insta::assert_snapshot!("localhost_access", snapshot(&RULE, "localhost_access"));
+    }
+
+    #[test]
+    fn elb_health_checker_excluded() {
+        insta::assert_snapshot!(
+            "elb_health_checker_excluded",
+            snapshot(&RULE, "elb_health_checker_excluded")
+        );
+    }
+
+    #[test]
+    fn kube_probe_health_check_excluded() {
+        insta::assert_snapshot!(
+            "kube_probe_health_check_excluded",
+            snapshot(&RULE, "kube_probe_health_check_excluded")
+        );
+    }
+
+    #[test]
+    fn google_load_balancer_health_check_excluded() {
+        insta::assert_snapshot!(
+            "google_load_balancer_health_check_excluded",
+            snapshot(&RULE, "google_load_balancer_health_check_excluded")
+        );
+    }
+}
+
+/// `Kubernetes.ClientCertificate.Created` (kubernetes/k8s_client_certificate_created.yml).
+mod kubernetes_client_certificate_created {
+    use super::snapshot;
+    use rulec_rules::kubernetes_client_certificate_created::RULE;
+
+    #[test]
+    fn eks_client_certificate_csr_created() {
+        insta::assert_snapshot!(
+            "eks_client_certificate_csr_created",
+            snapshot(&RULE, "eks_client_certificate_csr_created")
+        );
+    }
+
+    #[test]
+    fn aks_client_certificate_csr_created() {
+        insta::assert_snapshot!(
+            "aks_client_certificate_csr_created",
+            snapshot(&RULE, "aks_client_certificate_csr_created")
+        );
+    }
+
+    #[test]
+    fn gke_client_certificate_csr_created() {
+        insta::assert_snapshot!(
+            "gke_client_certificate_csr_created",
+            snapshot(&RULE, "gke_client_certificate_csr_created")
+        );
+    }
+
+    #[test]
+    fn service_account_creating_certificate_higher_severity() {
+        insta::assert_snapshot!(
+            "service_account_creating_certificate_higher_severity",
+            snapshot(
+                &RULE,
+                "service_account_creating_certificate_higher_severity"
+            )
+        );
+    }
+
+    #[test]
+    fn system_principal_creating_certificate_excluded() {
+        insta::assert_snapshot!(
+            "system_principal_creating_certificate_excluded",
+            snapshot(&RULE, "system_principal_creating_certificate_excluded")
+        );
+    }
+
+    #[test]
+    fn aks_node_bootstrap_csr_excluded() {
+        insta::assert_snapshot!(
+            "aks_node_bootstrap_csr_excluded",
+            snapshot(&RULE, "aks_node_bootstrap_csr_excluded")
+        );
+    }
+
+    #[test]
+    fn failed_csr_creation_excluded() {
+        insta::assert_snapshot!(
+            "failed_csr_creation_excluded",
+            snapshot(&RULE, "failed_csr_creation_excluded")
+        );
+    }
+
+    #[test]
+    fn server_auth_certificate_not_client_auth() {
+        insta::assert_snapshot!(
+            "server_auth_certificate_not_client_auth",
+            snapshot(&RULE, "server_auth_certificate_not_client_auth")
+        );
+    }
+
+    #[test]
+    fn get_csr_not_creation() {
+        insta::assert_snapshot!(
+            "get_csr_not_creation",
+            snapshot(&RULE, "get_csr_not_creation")
+        );
+    }
+}
+
+/// `Kubernetes.CronJob.CreatedOrModified` (kubernetes/k8s_cronjob_created_or_modified.yml).
+mod kubernetes_cron_job_created_or_modified {
+    use super::snapshot;
+    use rulec_rules::kubernetes_cron_job_created_or_modified::RULE;
+
+    #[test]
+    fn eks_cron_job_created() {
+        insta::assert_snapshot!(
+            "eks_cron_job_created",
+            snapshot(&RULE, "eks_cron_job_created")
+        );
+    }
+
+    #[test]
+    fn aks_cron_job_updated() {
+        insta::assert_snapshot!(
+            "aks_cron_job_updated",
+            snapshot(&RULE, "aks_cron_job_updated")
+        );
+    }
+
+    #[test]
+    fn gcp_gke_cron_job_created() {
+        insta::assert_snapshot!(
+            "gcp_gke_cron_job_created",
+            snapshot(&RULE, "gcp_gke_cron_job_created")
+        );
+    }
+
+    #[test]
+    fn cron_job_creation_failed() {
+        insta::assert_snapshot!(
+            "cron_job_creation_failed",
+            snapshot(&RULE, "cron_job_creation_failed")
+        );
+    }
+
+    #[test]
+    fn pod_creation_not_cron_job() {
+        insta::assert_snapshot!(
+            "pod_creation_not_cron_job",
+            snapshot(&RULE, "pod_creation_not_cron_job")
+        );
+    }
+
+    #[test]
+    fn cron_job_get_not_create_update() {
+        insta::assert_snapshot!(
+            "cron_job_get_not_create_update",
+            snapshot(&RULE, "cron_job_get_not_create_update")
+        );
+    }
+
+    #[test]
+    fn system_controller_creating_cron_job_in_kube_system_excluded() {
+        insta::assert_snapshot!(
+            "system_controller_creating_cron_job_in_kube_system_excluded",
+            snapshot(
+                &RULE,
+                "system_controller_creating_cron_job_in_kube_system_excluded"
+            )
+        );
+    }
+}
+
+/// `Kubernetes.DaemonSet.Created` (kubernetes/k8s_daemonset_created.yml).
+mod kubernetes_daemon_set_created {
+    use super::snapshot;
+    use rulec_rules::kubernetes_daemon_set_created::RULE;
+
+    #[test]
+    fn eks_daemon_set_created() {
+        insta::assert_snapshot!(
+            "eks_daemon_set_created",
+            snapshot(&RULE, "eks_daemon_set_created")
+        );
+    }
+
+    #[test]
+    fn aks_daemon_set_created() {
+        insta::assert_snapshot!(
+            "aks_daemon_set_created",
+            snapshot(&RULE, "aks_daemon_set_created")
+        );
+    }
+
+    #[test]
+    fn gcp_gke_daemon_set_created() {
+        insta::assert_snapshot!(
+            "gcp_gke_daemon_set_created",
+            snapshot(&RULE, "gcp_gke_daemon_set_created")
+        );
+    }
+
+    #[test]
+    fn daemon_set_creation_failed() {
+        insta::assert_snapshot!(
+            "daemon_set_creation_failed",
+            snapshot(&RULE, "daemon_set_creation_failed")
+        );
+    }
+
+    #[test]
+    fn deployment_creation_not_daemon_set() {
+        insta::assert_snapshot!(
+            "deployment_creation_not_daemon_set",
+            snapshot(&RULE, "deployment_creation_not_daemon_set")
+        );
+    }
+
+    #[test]
+    fn daemon_set_update_not_create() {
+        insta::assert_snapshot!(
+            "daemon_set_update_not_create",
+            snapshot(&RULE, "daemon_set_update_not_create")
+        );
+    }
+
+    #[test]
+    fn system_controller_creating_daemon_set_in_kube_system_excluded() {
+        insta::assert_snapshot!(
+            "system_controller_creating_daemon_set_in_kube_system_excluded",
+            snapshot(
+                &RULE,
+                "system_controller_creating_daemon_set_in_kube_system_excluded"
+            )
+        );
+    }
+}
+
+/// `Kubernetes.Pod.Exec` (kubernetes/k8s_exec_into_pod.yml).
+mod kubernetes_pod_exec {
+    use super::snapshot;
+    use rulec_rules::kubernetes_pod_exec::RULE;
+
+    #[test]
+    fn eks_exec_into_pod() {
+        insta::assert_snapshot!("eks_exec_into_pod", snapshot(&RULE, "eks_exec_into_pod"));
+    }
+
+    #[test]
+    fn aks_exec_into_pod_realistic() {
+        insta::assert_snapshot!(
+            "aks_exec_into_pod_realistic",
+            snapshot(&RULE, "aks_exec_into_pod_realistic")
+        );
+    }
+
+    #[test]
+    fn gcp_gke_exec_into_pod() {
+        insta::assert_snapshot!(
+            "gcp_gke_exec_into_pod",
+            snapshot(&RULE, "gcp_gke_exec_into_pod")
+        );
+    }
+
+    #[test]
+    fn pod_creation_not_exec() {
+        insta::assert_snapshot!(
+            "pod_creation_not_exec",
+            snapshot(&RULE, "pod_creation_not_exec")
+        );
+    }
+
+    #[test]
+    fn get_pod_not_exec_no_subresource() {
+        insta::assert_snapshot!(
+            "get_pod_not_exec_no_subresource",
+            snapshot(&RULE, "get_pod_not_exec_no_subresource")
+        );
+    }
+}
+
+/// `Kubernetes.Ingress.NoTLS` (kubernetes/k8s_ingress_without_tls.yml).
+mod kubernetes_ingress_no_tls {
+    use super::snapshot;
+    use rulec_rules::kubernetes_ingress_no_tls::RULE;
+
+    #[test]
+    fn eks_ingress_without_tls() {
+        insta::assert_snapshot!(
+            "eks_ingress_without_tls",
+            snapshot(&RULE, "eks_ingress_without_tls")
+        );
+    }
+
+    #[test]
+    fn aks_ingress_without_tls() {
+        insta::assert_snapshot!(
+            "aks_ingress_without_tls",
+            snapshot(&RULE, "aks_ingress_without_tls")
+        );
+    }
+
+    #[test]
+    fn gke_ingress_without_tls_with_external_dns_annotation() {
+        insta::assert_snapshot!(
+            "gke_ingress_without_tls_with_external_dns_annotation",
+            snapshot(
+                &RULE,
+                "gke_ingress_without_tls_with_external_dns_annotation"
+            )
+        );
+    }
+
+    #[test]
+    fn eks_ingress_with_tls_configured() {
+        insta::assert_snapshot!(
+            "eks_ingress_with_tls_configured",
+            snapshot(&RULE, "eks_ingress_with_tls_configured")
+        );
+    }
+
+    #[test]
+    fn system_namespace_excluded() {
+        insta::assert_snapshot!(
+            "system_namespace_excluded",
+            snapshot(&RULE, "system_namespace_excluded")
+        );
+    }
+
+    #[test]
+    fn failed_request_excluded() {
+        insta::assert_snapshot!(
+            "failed_request_excluded",
+            snapshot(&RULE, "failed_request_excluded")
+        );
+    }
+
+    #[test]
+    fn updating_existing_ingress_not_creating() {
+        insta::assert_snapshot!(
+            "updating_existing_ingress_not_creating",
+            snapshot(&RULE, "updating_existing_ingress_not_creating")
+        );
+    }
+}
+
+/// `Kubernetes.API.IOC.Activity` (kubernetes/k8s_ioc_activity.yml).
+mod kubernetes_api_ioc_activity {
+    use super::snapshot;
+    use rulec_rules::kubernetes_api_ioc_activity::RULE;
+
+    #[test]
+    fn eks_activity_from_tor_exit_node() {
+        insta::assert_snapshot!(
+            "eks_activity_from_tor_exit_node",
+            snapshot(&RULE, "eks_activity_from_tor_exit_node")
+        );
+    }
+
+    #[test]
+    fn aks_activity_from_tor_exit_node() {
+        insta::assert_snapshot!(
+            "aks_activity_from_tor_exit_node",
+            snapshot(&RULE, "aks_activity_from_tor_exit_node")
+        );
+    }
+
+    #[test]
+    fn gcp_gke_activity_from_tor_exit_node() {
+        insta::assert_snapshot!(
+            "gcp_gke_activity_from_tor_exit_node",
+            snapshot(&RULE, "gcp_gke_activity_from_tor_exit_node")
+        );
+    }
+
+    #[test]
+    fn non_k8s_gcp_activity_excluded() {
+        insta::assert_snapshot!(
+            "non_k8s_gcp_activity_excluded",
+            snapshot(&RULE, "non_k8s_gcp_activity_excluded")
+        );
+    }
+
+    #[test]
+    fn k8s_activity_without_tor_enrichment() {
+        insta::assert_snapshot!(
+            "k8s_activity_without_tor_enrichment",
+            snapshot(&RULE, "k8s_activity_without_tor_enrichment")
+        );
+    }
+
+    #[test]
+    fn non_k8s_azure_activity_excluded() {
+        insta::assert_snapshot!(
+            "non_k8s_azure_activity_excluded",
+            snapshot(&RULE, "non_k8s_azure_activity_excluded")
+        );
+    }
+}
+
+/// `Kubernetes.API.Multiple403.PublicIP` (kubernetes/k8s_multiple_403_public_ip.yml).
+mod kubernetes_api_multiple403_public_ip {
+    use super::snapshot;
+    use rulec_rules::kubernetes_api_multiple403_public_ip::RULE;
+
+    #[test]
+    fn eks_403_from_public_ip() {
+        insta::assert_snapshot!(
+            "eks_403_from_public_ip",
+            snapshot(&RULE, "eks_403_from_public_ip")
+        );
+    }
+
+    #[test]
+    fn aks_403_from_public_ip() {
+        insta::assert_snapshot!(
+            "aks_403_from_public_ip",
+            snapshot(&RULE, "aks_403_from_public_ip")
+        );
+    }
+
+    #[test]
+    fn gcp_gke_403_from_public_ip() {
+        insta::assert_snapshot!(
+            "gcp_gke_403_from_public_ip",
+            snapshot(&RULE, "gcp_gke_403_from_public_ip")
+        );
+    }
+
+    #[test]
+    fn case_403_from_private_ip_excluded() {
+        insta::assert_snapshot!(
+            "case_403_from_private_ip_excluded",
+            snapshot(&RULE, "case_403_from_private_ip_excluded")
+        );
+    }
+
+    #[test]
+    fn case_200_response_not_403() {
+        insta::assert_snapshot!(
+            "case_200_response_not_403",
+            snapshot(&RULE, "case_200_response_not_403")
+        );
+    }
+
+    #[test]
+    fn no_source_ip() {
+        insta::assert_snapshot!("no_source_ip", snapshot(&RULE, "no_source_ip"));
+    }
+}
+
+/// `Kubernetes.Pod.SystemNamespace` (kubernetes/k8s_pod_created_in_system_namespace.yml).
+mod kubernetes_pod_system_namespace {
+    use super::snapshot;
+    use rulec_rules::kubernetes_pod_system_namespace::RULE;
+
+    #[test]
+    fn eks_pod_created_in_kube_system() {
+        insta::assert_snapshot!(
+            "eks_pod_created_in_kube_system",
+            snapshot(&RULE, "eks_pod_created_in_kube_system")
+        );
+    }
+
+    #[test]
+    fn aks_pod_created_in_kube_public() {
+        insta::assert_snapshot!(
+            "aks_pod_created_in_kube_public",
+            snapshot(&RULE, "aks_pod_created_in_kube_public")
+        );
+    }
+
+    #[test]
+    fn gke_pod_created_in_gke_system() {
+        insta::assert_snapshot!(
+            "gke_pod_created_in_gke_system",
+            snapshot(&RULE, "gke_pod_created_in_gke_system")
+        );
+    }
+
+    #[test]
+    fn eks_pod_created_in_kube_node_lease() {
+        insta::assert_snapshot!(
+            "eks_pod_created_in_kube_node_lease",
+            snapshot(&RULE, "eks_pod_created_in_kube_node_lease")
+        );
+    }
+
+    #[test]
+    fn pod_created_in_application_namespace() {
+        insta::assert_snapshot!(
+            "pod_created_in_application_namespace",
+            snapshot(&RULE, "pod_created_in_application_namespace")
+        );
+    }
+
+    #[test]
+    fn system_principal_creating_pod_in_kube_system_excluded() {
+        insta::assert_snapshot!(
+            "system_principal_creating_pod_in_kube_system_excluded",
+            snapshot(
+                &RULE,
+                "system_principal_creating_pod_in_kube_system_excluded"
+            )
+        );
+    }
+
+    #[test]
+    fn failed_pod_creation_excluded() {
+        insta::assert_snapshot!(
+            "failed_pod_creation_excluded",
+            snapshot(&RULE, "failed_pod_creation_excluded")
+        );
+    }
+
+    #[test]
+    fn deployment_creating_pod_not_direct_pod_creation() {
+        insta::assert_snapshot!(
+            "deployment_creating_pod_not_direct_pod_creation",
+            snapshot(&RULE, "deployment_creating_pod_not_direct_pod_creation")
+        );
+    }
+
+    #[test]
+    fn eks_pod_eviction_in_kube_system_excluded() {
+        insta::assert_snapshot!(
+            "eks_pod_eviction_in_kube_system_excluded",
+            snapshot(&RULE, "eks_pod_eviction_in_kube_system_excluded")
+        );
+    }
+}
+
+/// `Kubernetes.Pod.Host.IPC` (kubernetes/k8s_pod_host_ipc.yml).
+mod kubernetes_pod_host_ipc {
+    use super::snapshot;
+    use rulec_rules::kubernetes_pod_host_ipc::RULE;
+
+    #[test]
+    fn eks_pod_with_host_ipc() {
+        insta::assert_snapshot!(
+            "eks_pod_with_host_ipc",
+            snapshot(&RULE, "eks_pod_with_host_ipc")
+        );
+    }
+
+    #[test]
+    fn aks_pod_with_host_ipc() {
+        insta::assert_snapshot!(
+            "aks_pod_with_host_ipc",
+            snapshot(&RULE, "aks_pod_with_host_ipc")
+        );
+    }
+
+    #[test]
+    fn gke_pod_with_host_ipc() {
+        insta::assert_snapshot!(
+            "gke_pod_with_host_ipc",
+            snapshot(&RULE, "gke_pod_with_host_ipc")
+        );
+    }
+
+    #[test]
+    fn pod_without_host_ipc() {
+        insta::assert_snapshot!(
+            "pod_without_host_ipc",
+            snapshot(&RULE, "pod_without_host_ipc")
+        );
+    }
+
+    #[test]
+    fn system_namespace_with_host_ipc_excluded() {
+        insta::assert_snapshot!(
+            "system_namespace_with_host_ipc_excluded",
+            snapshot(&RULE, "system_namespace_with_host_ipc_excluded")
+        );
+    }
+
+    #[test]
+    fn pod_creation_failed() {
+        insta::assert_snapshot!(
+            "pod_creation_failed",
+            snapshot(&RULE, "pod_creation_failed")
+        );
+    }
+}
+
+/// `Kubernetes.Pod.Host.Network` (kubernetes/k8s_pod_host_network.yml).
+mod kubernetes_pod_host_network {
+    use super::snapshot;
+    use rulec_rules::kubernetes_pod_host_network::RULE;
+
+    #[test]
+    fn eks_pod_with_host_network() {
+        insta::assert_snapshot!(
+            "eks_pod_with_host_network",
+            snapshot(&RULE, "eks_pod_with_host_network")
+        );
+    }
+
+    #[test]
+    fn aks_pod_with_host_network() {
+        insta::assert_snapshot!(
+            "aks_pod_with_host_network",
+            snapshot(&RULE, "aks_pod_with_host_network")
+        );
+    }
+
+    #[test]
+    fn gcp_gke_pod_with_host_network() {
+        insta::assert_snapshot!(
+            "gcp_gke_pod_with_host_network",
+            snapshot(&RULE, "gcp_gke_pod_with_host_network")
+        );
+    }
+
+    #[test]
+    fn pod_without_host_network() {
+        insta::assert_snapshot!(
+            "pod_without_host_network",
+            snapshot(&RULE, "pod_without_host_network")
+        );
+    }
+
+    #[test]
+    fn pod_creation_failed() {
+        insta::assert_snapshot!(
+            "pod_creation_failed",
+            snapshot(&RULE, "pod_creation_failed")
+        );
+    }
+
+    #[test]
+    fn not_a_pod_creation() {
+        insta::assert_snapshot!("not_a_pod_creation", snapshot(&RULE, "not_a_pod_creation"));
+    }
+}
+
+/// `Kubernetes.Pod.Host.PID` (kubernetes/k8s_pod_host_pid.yml).
+mod kubernetes_pod_host_pid {
+    use super::snapshot;
+    use rulec_rules::kubernetes_pod_host_pid::RULE;
+
+    #[test]
+    fn eks_pod_with_host_pid() {
+        insta::assert_snapshot!(
+            "eks_pod_with_host_pid",
+            snapshot(&RULE, "eks_pod_with_host_pid")
+        );
+    }
+
+    #[test]
+    fn aks_pod_with_host_pid() {
+        insta::assert_snapshot!(
+            "aks_pod_with_host_pid",
+            snapshot(&RULE, "aks_pod_with_host_pid")
+        );
+    }
+
+    #[test]
+    fn gcp_gke_pod_with_host_pid() {
+        insta::assert_snapshot!(
+            "gcp_gke_pod_with_host_pid",
+            snapshot(&RULE, "gcp_gke_pod_with_host_pid")
+        );
+    }
+
+    #[test]
+    fn pod_without_host_pid() {
+        insta::assert_snapshot!(
+            "pod_without_host_pid",
+            snapshot(&RULE, "pod_without_host_pid")
+        );
+    }
+
+    #[test]
+    fn pod_creation_failed() {
+        insta::assert_snapshot!(
+            "pod_creation_failed",
+            snapshot(&RULE, "pod_creation_failed")
+        );
+    }
+}
+
+/// `Kubernetes.Pod.HostPath.Volume` (kubernetes/k8s_pod_hostpath_volume.yml).
+mod kubernetes_pod_host_path_volume {
+    use super::snapshot;
+    use rulec_rules::kubernetes_pod_host_path_volume::RULE;
+
+    #[test]
+    fn eks_pod_with_suspicious_host_path() {
+        insta::assert_snapshot!(
+            "eks_pod_with_suspicious_host_path",
+            snapshot(&RULE, "eks_pod_with_suspicious_host_path")
+        );
+    }
+
+    #[test]
+    fn aks_pod_with_host_path() {
+        insta::assert_snapshot!(
+            "aks_pod_with_host_path",
+            snapshot(&RULE, "aks_pod_with_host_path")
+        );
+    }
+
+    #[test]
+    fn gcp_gke_pod_with_host_path() {
+        insta::assert_snapshot!(
+            "gcp_gke_pod_with_host_path",
+            snapshot(&RULE, "gcp_gke_pod_with_host_path")
+        );
+    }
+
+    #[test]
+    fn pod_without_host_path() {
+        insta::assert_snapshot!(
+            "pod_without_host_path",
+            snapshot(&RULE, "pod_without_host_path")
+        );
+    }
+
+    #[test]
+    fn pod_creation_failed() {
+        insta::assert_snapshot!(
+            "pod_creation_failed",
+            snapshot(&RULE, "pod_creation_failed")
+        );
+    }
+
+    #[test]
+    fn system_namespace_pod_excluded() {
+        insta::assert_snapshot!(
+            "system_namespace_pod_excluded",
+            snapshot(&RULE, "system_namespace_pod_excluded")
+        );
+    }
+}
+
+/// `Kubernetes.Pod.Privileged.Created` (kubernetes/k8s_privileged_pod_created.yml).
+mod kubernetes_pod_privileged_created {
+    use super::snapshot;
+    use rulec_rules::kubernetes_pod_privileged_created::RULE;
+
+    #[test]
+    fn eks_privileged_pod_created() {
+        insta::assert_snapshot!(
+            "eks_privileged_pod_created",
+            snapshot(&RULE, "eks_privileged_pod_created")
+        );
+    }
+
+    #[test]
+    fn aks_privileged_pod_created() {
+        insta::assert_snapshot!(
+            "aks_privileged_pod_created",
+            snapshot(&RULE, "aks_privileged_pod_created")
+        );
+    }
+
+    #[test]
+    fn gcp_gke_privileged_pod_created() {
+        insta::assert_snapshot!(
+            "gcp_gke_privileged_pod_created",
+            snapshot(&RULE, "gcp_gke_privileged_pod_created")
+        );
+    }
+
+    #[test]
+    fn run_as_root_pod_created() {
+        insta::assert_snapshot!(
+            "run_as_root_pod_created",
+            snapshot(&RULE, "run_as_root_pod_created")
+        );
+    }
+
+    #[test]
+    fn pod_with_run_as_user_0_root() {
+        insta::assert_snapshot!(
+            "pod_with_run_as_user_0_root",
+            snapshot(&RULE, "pod_with_run_as_user_0_root")
+        );
+    }
+
+    #[test]
+    fn non_privileged_pod_created() {
+        insta::assert_snapshot!(
+            "non_privileged_pod_created",
+            snapshot(&RULE, "non_privileged_pod_created")
+        );
+    }
+
+    #[test]
+    fn error_creating_pod() {
+        insta::assert_snapshot!("error_creating_pod", snapshot(&RULE, "error_creating_pod"));
+    }
+
+    #[test]
+    fn privileged_pod_in_system_namespace_excluded() {
+        insta::assert_snapshot!(
+            "privileged_pod_in_system_namespace_excluded",
+            snapshot(&RULE, "privileged_pod_in_system_namespace_excluded")
+        );
+    }
+}
+
 /// `Kubernetes.Secret.AccessDenied` (kubernetes/k8s_secret_access_denied.yml).
 mod kubernetes_secret_access_denied {
     use super::snapshot;
@@ -125,6 +1106,216 @@ mod kubernetes_secret_access_denied {
                 &RULE,
                 "later_reads_inside_the_window_join_the_alert_the_next_window_starts_afresh"
             )
+        );
+    }
+}
+
+/// `Kubernetes.Service.NodePort.Deployed` (kubernetes/k8s_service_nodeport.yml).
+mod kubernetes_service_node_port_deployed {
+    use super::snapshot;
+    use rulec_rules::kubernetes_service_node_port_deployed::RULE;
+
+    #[test]
+    fn eks_node_port_service_created() {
+        insta::assert_snapshot!(
+            "eks_node_port_service_created",
+            snapshot(&RULE, "eks_node_port_service_created")
+        );
+    }
+
+    #[test]
+    fn aks_node_port_service_created() {
+        insta::assert_snapshot!(
+            "aks_node_port_service_created",
+            snapshot(&RULE, "aks_node_port_service_created")
+        );
+    }
+
+    #[test]
+    fn gcp_gke_node_port_service_created() {
+        insta::assert_snapshot!(
+            "gcp_gke_node_port_service_created",
+            snapshot(&RULE, "gcp_gke_node_port_service_created")
+        );
+    }
+
+    #[test]
+    fn cluster_ip_service_created() {
+        insta::assert_snapshot!(
+            "cluster_ip_service_created",
+            snapshot(&RULE, "cluster_ip_service_created")
+        );
+    }
+
+    #[test]
+    fn service_creation_failed() {
+        insta::assert_snapshot!(
+            "service_creation_failed",
+            snapshot(&RULE, "service_creation_failed")
+        );
+    }
+
+    #[test]
+    fn not_a_service_creation() {
+        insta::assert_snapshot!(
+            "not_a_service_creation",
+            snapshot(&RULE, "not_a_service_creation")
+        );
+    }
+}
+
+/// `Kubernetes.ServiceAccount.TokenCreated` (kubernetes/k8s_serviceaccount_token_created.yml).
+mod kubernetes_service_account_token_created {
+    use super::snapshot;
+    use rulec_rules::kubernetes_service_account_token_created::RULE;
+
+    #[test]
+    fn eks_long_lived_token_created() {
+        insta::assert_snapshot!(
+            "eks_long_lived_token_created",
+            snapshot(&RULE, "eks_long_lived_token_created")
+        );
+    }
+
+    #[test]
+    fn aks_long_lived_token_created() {
+        insta::assert_snapshot!(
+            "aks_long_lived_token_created",
+            snapshot(&RULE, "aks_long_lived_token_created")
+        );
+    }
+
+    #[test]
+    fn token_created_in_default_namespace() {
+        insta::assert_snapshot!(
+            "token_created_in_default_namespace",
+            snapshot(&RULE, "token_created_in_default_namespace")
+        );
+    }
+
+    #[test]
+    fn user_creating_token_in_system_namespace_alert() {
+        insta::assert_snapshot!(
+            "user_creating_token_in_system_namespace_alert",
+            snapshot(&RULE, "user_creating_token_in_system_namespace_alert")
+        );
+    }
+
+    #[test]
+    fn system_principal_in_user_namespace_alert() {
+        insta::assert_snapshot!(
+            "system_principal_in_user_namespace_alert",
+            snapshot(&RULE, "system_principal_in_user_namespace_alert")
+        );
+    }
+
+    #[test]
+    fn system_principal_in_system_namespace_excluded() {
+        insta::assert_snapshot!(
+            "system_principal_in_system_namespace_excluded",
+            snapshot(&RULE, "system_principal_in_system_namespace_excluded")
+        );
+    }
+
+    #[test]
+    fn failed_token_creation_excluded() {
+        insta::assert_snapshot!(
+            "failed_token_creation_excluded",
+            snapshot(&RULE, "failed_token_creation_excluded")
+        );
+    }
+
+    #[test]
+    fn service_account_creation_not_token() {
+        insta::assert_snapshot!(
+            "service_account_creation_not_token",
+            snapshot(&RULE, "service_account_creation_not_token")
+        );
+    }
+
+    #[test]
+    fn get_service_account_not_create() {
+        insta::assert_snapshot!(
+            "get_service_account_not_create",
+            snapshot(&RULE, "get_service_account_not_create")
+        );
+    }
+}
+
+/// `Kubernetes.SystemRole.Modified` (kubernetes/k8s_system_role_modified.yml).
+mod kubernetes_system_role_modified {
+    use super::snapshot;
+    use rulec_rules::kubernetes_system_role_modified::RULE;
+
+    #[test]
+    fn eks_system_cluster_role_modified() {
+        insta::assert_snapshot!(
+            "eks_system_cluster_role_modified",
+            snapshot(&RULE, "eks_system_cluster_role_modified")
+        );
+    }
+
+    #[test]
+    fn aks_system_cluster_role_deleted() {
+        insta::assert_snapshot!(
+            "aks_system_cluster_role_deleted",
+            snapshot(&RULE, "aks_system_cluster_role_deleted")
+        );
+    }
+
+    #[test]
+    fn gke_system_role_patched() {
+        insta::assert_snapshot!(
+            "gke_system_role_patched",
+            snapshot(&RULE, "gke_system_role_patched")
+        );
+    }
+
+    #[test]
+    fn eks_system_admin_cluster_role_modified() {
+        insta::assert_snapshot!(
+            "eks_system_admin_cluster_role_modified",
+            snapshot(&RULE, "eks_system_admin_cluster_role_modified")
+        );
+    }
+
+    #[test]
+    fn system_coredns_modified_excluded_expected() {
+        insta::assert_snapshot!(
+            "system_coredns_modified_excluded_expected",
+            snapshot(&RULE, "system_coredns_modified_excluded_expected")
+        );
+    }
+
+    #[test]
+    fn non_system_role_modified() {
+        insta::assert_snapshot!(
+            "non_system_role_modified",
+            snapshot(&RULE, "non_system_role_modified")
+        );
+    }
+
+    #[test]
+    fn system_principal_modifying_system_role_excluded() {
+        insta::assert_snapshot!(
+            "system_principal_modifying_system_role_excluded",
+            snapshot(&RULE, "system_principal_modifying_system_role_excluded")
+        );
+    }
+
+    #[test]
+    fn failed_modification_excluded() {
+        insta::assert_snapshot!(
+            "failed_modification_excluded",
+            snapshot(&RULE, "failed_modification_excluded")
+        );
+    }
+
+    #[test]
+    fn reading_system_role_not_modifying() {
+        insta::assert_snapshot!(
+            "reading_system_role_not_modifying",
+            snapshot(&RULE, "reading_system_role_not_modifying")
         );
     }
 }

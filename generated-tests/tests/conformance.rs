@@ -109,6 +109,10 @@ rule_macros::rule!(
     root = "conformance"
 );
 rule_macros::rule!(
+    "list_comprehension_over_computed_list.yml",
+    root = "conformance"
+);
+rule_macros::rule!(
     "list_comprehension_scalar_elements.yml",
     root = "conformance"
 );
@@ -210,6 +214,7 @@ static RULES: &[&rulec_runtime::CompiledRule] = &[
     &conformance_list_comprehension_nested::RULE,
     &conformance_list_comprehension_no_element::RULE,
     &conformance_list_comprehension_only_one_element::RULE,
+    &conformance_list_comprehension_over_computed_list::RULE,
     &conformance_list_comprehension_scalar_elements::RULE,
     &conformance_matches::RULE,
     &conformance_matches_2::RULE,

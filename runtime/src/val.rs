@@ -71,12 +71,12 @@ impl<'a, N: Node<'a>> Val<'a, N> {
     }
 
     /// The elements of a list value as nodes, for list comprehensions: the
-    /// elements of an array node, or the node elements of a computed list.
-    /// `None` when the value is not a list.
+    /// elements of an array node, or of a computed list made of nodes.
+    /// `None` when the value is not a list of nodes (see [`Val::json_elements`]).
     pub fn node_elements(&self) -> Option<Vec<N>> {
         match self {
             Val::Node(node) if node.kind() == Kind::Array => Some(node.elements().collect()),
-            Val::List(items) => Some(items.iter().filter_map(Val::node).collect()),
+            Val::List(items) => items.iter().map(Val::node).collect(),
             _ => None,
         }
     }
@@ -91,6 +91,18 @@ impl<'a, N: Node<'a>> Val<'a, N> {
             Val::Str(text) => Val::Str(std::borrow::Cow::Owned(text.into_owned())),
             Val::List(items) => Val::List(items.into_iter().map(Val::detach).collect()),
             Val::Json(json) => Val::Json(json),
+        }
+    }
+
+    /// The elements of a list held as owned JSON (a value detached from a
+    /// decoded document, or a computed list); `None` for anything else.
+    pub fn json_elements(&self) -> Option<Vec<serde_json::Value>> {
+        match self {
+            Val::Json(json) => json.as_array().cloned(),
+            Val::List(items) if items.iter().any(|i| !matches!(i, Val::Node(_))) => {
+                Some(items.iter().map(Val::to_json).collect())
+            }
+            _ => None,
         }
     }
 
