@@ -988,6 +988,241 @@ mod kubernetes_pod_privileged_created {
     }
 }
 
+/// `Kubernetes.Role.NodeProxyPermissions` (kubernetes/k8s_role_node_proxy_permissions.yml).
+mod kubernetes_role_node_proxy_permissions {
+    use super::snapshot;
+    use rulec_rules::kubernetes_role_node_proxy_permissions::RULE;
+
+    #[test]
+    fn eks_cluster_role_with_nodes_proxy_permission() {
+        insta::assert_snapshot!(
+            "eks_cluster_role_with_nodes_proxy_permission",
+            snapshot(&RULE, "eks_cluster_role_with_nodes_proxy_permission")
+        );
+    }
+
+    #[test]
+    fn aks_cluster_role_with_nodes_permission() {
+        insta::assert_snapshot!(
+            "aks_cluster_role_with_nodes_permission",
+            snapshot(&RULE, "aks_cluster_role_with_nodes_permission")
+        );
+    }
+
+    #[test]
+    fn gke_cluster_role_with_nodes_proxy_access() {
+        insta::assert_snapshot!(
+            "gke_cluster_role_with_nodes_proxy_access",
+            snapshot(&RULE, "gke_cluster_role_with_nodes_proxy_access")
+        );
+    }
+
+    #[test]
+    fn eks_role_with_nodes_wildcard() {
+        insta::assert_snapshot!(
+            "eks_role_with_nodes_wildcard",
+            snapshot(&RULE, "eks_role_with_nodes_wildcard")
+        );
+    }
+
+    #[test]
+    fn role_with_only_node_list_permission_no_proxy() {
+        insta::assert_snapshot!(
+            "role_with_only_node_list_permission_no_proxy",
+            snapshot(&RULE, "role_with_only_node_list_permission_no_proxy")
+        );
+    }
+
+    #[test]
+    fn role_with_pod_permissions_not_nodes() {
+        insta::assert_snapshot!(
+            "role_with_pod_permissions_not_nodes",
+            snapshot(&RULE, "role_with_pod_permissions_not_nodes")
+        );
+    }
+
+    #[test]
+    fn system_principal_creating_role_excluded() {
+        insta::assert_snapshot!(
+            "system_principal_creating_role_excluded",
+            snapshot(&RULE, "system_principal_creating_role_excluded")
+        );
+    }
+
+    #[test]
+    fn failed_request_excluded() {
+        insta::assert_snapshot!(
+            "failed_request_excluded",
+            snapshot(&RULE, "failed_request_excluded")
+        );
+    }
+
+    #[test]
+    fn updating_existing_role_not_creating() {
+        insta::assert_snapshot!(
+            "updating_existing_role_not_creating",
+            snapshot(&RULE, "updating_existing_role_not_creating")
+        );
+    }
+}
+
+/// `Kubernetes.Role.PodExec` (kubernetes/k8s_role_pod_exec.yml).
+mod kubernetes_role_pod_exec {
+    use super::snapshot;
+    use rulec_rules::kubernetes_role_pod_exec::RULE;
+
+    #[test]
+    fn eks_cluster_role_with_pods_exec() {
+        insta::assert_snapshot!(
+            "eks_cluster_role_with_pods_exec",
+            snapshot(&RULE, "eks_cluster_role_with_pods_exec")
+        );
+    }
+
+    #[test]
+    fn aks_role_with_pods_exec_in_namespace() {
+        insta::assert_snapshot!(
+            "aks_role_with_pods_exec_in_namespace",
+            snapshot(&RULE, "aks_role_with_pods_exec_in_namespace")
+        );
+    }
+
+    #[test]
+    fn gke_cluster_role_with_multiple_resources_including_pods_exec() {
+        insta::assert_snapshot!(
+            "gke_cluster_role_with_multiple_resources_including_pods_exec",
+            snapshot(
+                &RULE,
+                "gke_cluster_role_with_multiple_resources_including_pods_exec"
+            )
+        );
+    }
+
+    #[test]
+    fn role_without_pods_exec_only_pods() {
+        insta::assert_snapshot!(
+            "role_without_pods_exec_only_pods",
+            snapshot(&RULE, "role_without_pods_exec_only_pods")
+        );
+    }
+
+    #[test]
+    fn cluster_role_with_only_read_permissions() {
+        insta::assert_snapshot!(
+            "cluster_role_with_only_read_permissions",
+            snapshot(&RULE, "cluster_role_with_only_read_permissions")
+        );
+    }
+
+    #[test]
+    fn system_principal_creating_role_excluded() {
+        insta::assert_snapshot!(
+            "system_principal_creating_role_excluded",
+            snapshot(&RULE, "system_principal_creating_role_excluded")
+        );
+    }
+
+    #[test]
+    fn failed_request_excluded() {
+        insta::assert_snapshot!(
+            "failed_request_excluded",
+            snapshot(&RULE, "failed_request_excluded")
+        );
+    }
+
+    #[test]
+    fn updating_existing_role_not_creating() {
+        insta::assert_snapshot!(
+            "updating_existing_role_not_creating",
+            snapshot(&RULE, "updating_existing_role_not_creating")
+        );
+    }
+}
+
+/// `Kubernetes.Role.Wildcard` (kubernetes/k8s_role_wildcard.yml).
+mod kubernetes_role_wildcard {
+    use super::snapshot;
+    use rulec_rules::kubernetes_role_wildcard::RULE;
+
+    #[test]
+    fn eks_cluster_role_with_wildcard_resources_and_verbs() {
+        insta::assert_snapshot!(
+            "eks_cluster_role_with_wildcard_resources_and_verbs",
+            snapshot(&RULE, "eks_cluster_role_with_wildcard_resources_and_verbs")
+        );
+    }
+
+    #[test]
+    fn aks_role_with_wildcard_verbs_only() {
+        insta::assert_snapshot!(
+            "aks_role_with_wildcard_verbs_only",
+            snapshot(&RULE, "aks_role_with_wildcard_verbs_only")
+        );
+    }
+
+    #[test]
+    fn gke_cluster_role_with_wildcard_resources_only() {
+        insta::assert_snapshot!(
+            "gke_cluster_role_with_wildcard_resources_only",
+            snapshot(&RULE, "gke_cluster_role_with_wildcard_resources_only")
+        );
+    }
+
+    #[test]
+    fn eks_cluster_role_with_multiple_rules_one_with_wildcard() {
+        insta::assert_snapshot!(
+            "eks_cluster_role_with_multiple_rules_one_with_wildcard",
+            snapshot(
+                &RULE,
+                "eks_cluster_role_with_multiple_rules_one_with_wildcard"
+            )
+        );
+    }
+
+    #[test]
+    fn role_with_specific_resources_and_verbs_no_wildcard() {
+        insta::assert_snapshot!(
+            "role_with_specific_resources_and_verbs_no_wildcard",
+            snapshot(&RULE, "role_with_specific_resources_and_verbs_no_wildcard")
+        );
+    }
+
+    #[test]
+    fn cluster_role_with_wildcard_api_groups_only_not_resources_or_verbs() {
+        insta::assert_snapshot!(
+            "cluster_role_with_wildcard_api_groups_only_not_resources_or_verbs",
+            snapshot(
+                &RULE,
+                "cluster_role_with_wildcard_api_groups_only_not_resources_or_verbs"
+            )
+        );
+    }
+
+    #[test]
+    fn system_principal_creating_role_excluded() {
+        insta::assert_snapshot!(
+            "system_principal_creating_role_excluded",
+            snapshot(&RULE, "system_principal_creating_role_excluded")
+        );
+    }
+
+    #[test]
+    fn failed_request_excluded() {
+        insta::assert_snapshot!(
+            "failed_request_excluded",
+            snapshot(&RULE, "failed_request_excluded")
+        );
+    }
+
+    #[test]
+    fn updating_existing_role_not_creating() {
+        insta::assert_snapshot!(
+            "updating_existing_role_not_creating",
+            snapshot(&RULE, "updating_existing_role_not_creating")
+        );
+    }
+}
+
 /// `Kubernetes.Secret.AccessDenied` (kubernetes/k8s_secret_access_denied.yml).
 mod kubernetes_secret_access_denied {
     use super::snapshot;

@@ -22,6 +22,9 @@ rule_macros::rule!("kubernetes/k8s_pod_host_network.yml");
 rule_macros::rule!("kubernetes/k8s_pod_host_pid.yml");
 rule_macros::rule!("kubernetes/k8s_pod_hostpath_volume.yml");
 rule_macros::rule!("kubernetes/k8s_privileged_pod_created.yml");
+rule_macros::rule!("kubernetes/k8s_role_node_proxy_permissions.yml");
+rule_macros::rule!("kubernetes/k8s_role_pod_exec.yml");
+rule_macros::rule!("kubernetes/k8s_role_wildcard.yml");
 rule_macros::rule!("kubernetes/k8s_secret_access_denied.yml");
 rule_macros::rule!("kubernetes/k8s_service_nodeport.yml");
 rule_macros::rule!("kubernetes/k8s_serviceaccount_token_created.yml");
@@ -48,6 +51,9 @@ pub static RULES: &[&rulec_runtime::CompiledRule] = &[
     &kubernetes_pod_host_pid::RULE,
     &kubernetes_pod_host_path_volume::RULE,
     &kubernetes_pod_privileged_created::RULE,
+    &kubernetes_role_node_proxy_permissions::RULE,
+    &kubernetes_role_pod_exec::RULE,
+    &kubernetes_role_wildcard::RULE,
     &kubernetes_secret_access_denied::RULE,
     &kubernetes_service_node_port_deployed::RULE,
     &kubernetes_service_account_token_created::RULE,
