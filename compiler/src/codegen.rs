@@ -772,6 +772,21 @@ impl Gen<'_> {
                     Root::Event,
                 )
             }
+            ValueExpr::Distinct(of) => {
+                let root = self.value(of).1;
+                let of = self.typed_value(of);
+                (quote! { __rt::transform::distinct(&(#of)) }, root)
+            }
+            ValueExpr::Sort(of) => {
+                let root = self.value(of).1;
+                let of = self.typed_value(of);
+                (quote! { __rt::transform::sort(&(#of))? }, root)
+            }
+            ValueExpr::Flatten(of) => {
+                let root = self.value(of).1;
+                let of = self.typed_value(of);
+                (quote! { __rt::transform::flatten(&(#of)) }, root)
+            }
             ValueExpr::Keys(of) => {
                 let root = self.value(of).1;
                 let of = self.typed_value(of);

@@ -920,7 +920,10 @@ pub fn parse_field_spec(
     }
 }
 
-const VALUE_FORMS: [&str; 22] = [
+const VALUE_FORMS: [&str; 25] = [
+    "Distinct",
+    "Sort",
+    "Flatten",
     "Const",
     "Object",
     "Each",
@@ -1076,6 +1079,9 @@ pub fn parse_value_expr(
             }
         },
         "Keys" => ValueExpr::Keys(Box::new(parse_value_expr(reader, &operand, scope)?)),
+        "Distinct" => ValueExpr::Distinct(Box::new(parse_value_expr(reader, &operand, scope)?)),
+        "Sort" => ValueExpr::Sort(Box::new(parse_value_expr(reader, &operand, scope)?)),
+        "Flatten" => ValueExpr::Flatten(Box::new(parse_value_expr(reader, &operand, scope)?)),
         "Object" => {
             let entries = reader.mapping(&operand, "`Object`")?;
             let mut out = Vec::with_capacity(entries.len());

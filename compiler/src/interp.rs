@@ -184,6 +184,9 @@ impl<'c> Ctx<'c> {
                 Val::Json(Box::new(Value::Object(map)))
             }
             ValueExpr::Keys(of) => transform::keys(&self.value(of)?),
+            ValueExpr::Distinct(of) => transform::distinct(&self.value(of)?),
+            ValueExpr::Sort(of) => transform::sort(&self.value(of)?)?,
+            ValueExpr::Flatten(of) => transform::flatten(&self.value(of)?),
             ValueExpr::Each { list, filter, to } => {
                 let list = self.value(list)?;
                 if list.is_none() {

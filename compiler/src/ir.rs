@@ -242,6 +242,12 @@ pub enum ValueExpr {
     Object(Vec<(String, ValueExpr)>),
     /// The keys of a dict (`Keys:`, ours; Python's `list(d.keys())`).
     Keys(Box<ValueExpr>),
+    /// A list without repeated elements (`Distinct:`, ours).
+    Distinct(Box<ValueExpr>),
+    /// A sorted list (`Sort:`, ours; Python's `sorted()`).
+    Sort(Box<ValueExpr>),
+    /// One level of list flattening (`Flatten:`, ours).
+    Flatten(Box<ValueExpr>),
     /// A list comprehension over a list (`Each:`, ours): for each element
     /// (read as the event by `filter` and `to`) that passes `filter`, the
     /// value of `to` (the element itself without one).

@@ -1631,6 +1631,12 @@ pub enum TransformForm<T: Transforms> {
     Object(ObjectTransform<T>),
     /// (rulec) `Keys: <transform>`: the keys of a dict.
     Keys(KeysTransform<T>),
+    /// (rulec) `Distinct: <transform>`: a list without repeated elements.
+    Distinct(DistinctTransform<T>),
+    /// (rulec) `Sort: <transform>`: Python's `sorted()` of a list.
+    Sort(SortTransform<T>),
+    /// (rulec) `Flatten: <transform>`: one level of list flattening.
+    Flatten(FlattenTransform<T>),
     /// (rulec) `Each: <list>` with optional `Where` (conditions on each
     /// element) and `To` (a transform of each element).
     Each(EachTransform<T>),
@@ -1771,6 +1777,36 @@ pub struct KeysTransform<T: Transforms> {
     /// The dict.
     #[serde(rename = "Keys")]
     pub keys: Box<ValueTransform<T>>,
+}
+
+/// (rulec) `Distinct: <transform>`: Python's `list(dict.fromkeys(x))`.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(bound = "T: Transforms", rename = "{T}DistinctTransform")]
+pub struct DistinctTransform<T: Transforms> {
+    /// The list.
+    #[serde(rename = "Distinct")]
+    pub distinct: Box<ValueTransform<T>>,
+}
+
+/// (rulec) `Sort: <transform>`: Python's `sorted()` of strings or numbers.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(bound = "T: Transforms", rename = "{T}SortTransform")]
+pub struct SortTransform<T: Transforms> {
+    /// The list.
+    #[serde(rename = "Sort")]
+    pub sort: Box<ValueTransform<T>>,
+}
+
+/// (rulec) `Flatten: <transform>`: the elements of each list element, in order.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(bound = "T: Transforms", rename = "{T}FlattenTransform")]
+pub struct FlattenTransform<T: Transforms> {
+    /// The list of lists.
+    #[serde(rename = "Flatten")]
+    pub flatten: Box<ValueTransform<T>>,
 }
 
 /// (rulec) `Each: <list>`: for each element passing `Where` (match

@@ -24,6 +24,7 @@ rule_macros::rule!("contains.yml", root = "conformance");
 rule_macros::rule!("contains_2.yml", root = "conformance");
 rule_macros::rule!("definitions_and_computed.yml", root = "conformance");
 rule_macros::rule!("detection_list_is_all.yml", root = "conformance");
+rule_macros::rule!("distinct_sort_flatten.yml", root = "conformance");
 rule_macros::rule!("does_not_contain.yml", root = "conformance");
 rule_macros::rule!("does_not_end_with.yml", root = "conformance");
 rule_macros::rule!("does_not_equal.yml", root = "conformance");
@@ -151,6 +152,7 @@ static RULES: &[&rulec_runtime::CompiledRule] = &[
     &conformance_contains_2::RULE,
     &conformance_definitions_and_computed::RULE,
     &conformance_detection_list_is_all::RULE,
+    &conformance_distinct_sort_flatten::RULE,
     &conformance_does_not_contain::RULE,
     &conformance_does_not_end_with::RULE,
     &conformance_does_not_equal::RULE,

@@ -327,6 +327,62 @@ pub fn url_decode<'a, N: Node<'a>>(value: Val<'a, N>) -> Val<'a, N> {
     }
 }
 
+/// Python's `list(dict.fromkeys(values))`: the list without repeated
+/// elements (by `==` on their JSON), first occurrences kept in order.
+/// Anything but a list is absent.
+pub fn distinct<'a, N: Node<'a>>(value: &Val<'a, N>) -> Val<'a, N> {
+    let Some(items) = value.items() else {
+        return Val::Missing;
+    };
+    let mut seen: Vec<serde_json::Value> = Vec::new();
+    let mut out = Vec::new();
+    for item in items {
+        let json = item.to_json();
+        if !seen.contains(&json) {
+            seen.push(json);
+            out.push(item);
+        }
+    }
+    Val::List(out)
+}
+
+/// Python's `sorted(values)` for a list of strings or of numbers; a list
+/// mixing kinds raises Python's `TypeError`. Anything but a list is absent.
+pub fn sort<'a, N: Node<'a>>(value: &Val<'a, N>) -> Result<Val<'a, N>, RuleError> {
+    let Some(mut items) = value.items() else {
+        return Ok(Val::Missing);
+    };
+    if items.iter().all(|i| i.as_str().is_some()) {
+        items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    } else if items.iter().all(|i| i.py_number().is_some()) {
+        items.sort_by(|a, b| match (a.py_number(), b.py_number()) {
+            (Some(x), Some(y)) => x.py_cmp(y).unwrap_or(std::cmp::Ordering::Equal),
+            _ => std::cmp::Ordering::Equal,
+        });
+    } else {
+        return Err(RuleError::new(
+            "TypeError: '<' not supported between the elements of the list",
+        ));
+    }
+    Ok(Val::List(items))
+}
+
+/// One level of flattening: the elements of each list element, other
+/// elements kept. Anything but a list is absent.
+pub fn flatten<'a, N: Node<'a>>(value: &Val<'a, N>) -> Val<'a, N> {
+    let Some(items) = value.items() else {
+        return Val::Missing;
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match item.items() {
+            Some(inner) => out.extend(inner),
+            None => out.push(item),
+        }
+    }
+    Val::List(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
