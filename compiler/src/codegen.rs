@@ -1137,10 +1137,12 @@ fn test_tokens(value: &TokenStream, test: &Test) -> TokenStream {
         Test::IsIpPrivate => quote! { __rt::ops::is_ip_private(#value) },
         Test::Matches(pattern) => quote! {{
             static __REGEX: ::std::sync::OnceLock<::core::option::Option<__rt::regex::Regex>> = ::std::sync::OnceLock::new();
+            // Evaluated outside the closure, so a computed value may raise.
+            let __subject = #value;
             __REGEX
                 .get_or_init(|| __rt::regex::Regex::new(#pattern).ok())
                 .as_ref()
-                .is_some_and(|__re| __rt::ops::matches_regex(#value, __re))
+                .is_some_and(|__re| __rt::ops::matches_regex(__subject, __re))
         }},
         Test::InCidr(net) => {
             let prefix = net.prefix;

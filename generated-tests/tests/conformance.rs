@@ -119,6 +119,7 @@ rule_macros::rule!(
 );
 rule_macros::rule!("matches.yml", root = "conformance");
 rule_macros::rule!("matches_2.yml", root = "conformance");
+rule_macros::rule!("matches_on_a_computed_value.yml", root = "conformance");
 rule_macros::rule!("multi_key_contains.yml", root = "conformance");
 rule_macros::rule!("multi_key_does_not_equal.yml", root = "conformance");
 rule_macros::rule!("multi_key_equals.yml", root = "conformance");
@@ -220,6 +221,7 @@ static RULES: &[&rulec_runtime::CompiledRule] = &[
     &conformance_list_comprehension_scalar_elements::RULE,
     &conformance_matches::RULE,
     &conformance_matches_2::RULE,
+    &conformance_matches_on_a_computed_value::RULE,
     &conformance_multi_key_contains::RULE,
     &conformance_multi_key_does_not_equal::RULE,
     &conformance_multi_key_equals::RULE,
