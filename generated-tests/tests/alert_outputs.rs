@@ -28,6 +28,25 @@ mod gcp_gke_kubernetes_cron_job_created_or_modified {
     }
 }
 
+/// `GCP.K8s.ExecIntoPod` (gcp_k8s/gcp_k8s_exec_into_pod.yml).
+mod gcp_k8s_exec_into_pod {
+    use super::snapshot;
+    use rulec_rules::gcp_k8s_exec_into_pod::RULE;
+
+    #[test]
+    fn disallowed_user() {
+        insta::assert_snapshot!("disallowed_user", snapshot(&RULE, "disallowed_user"));
+    }
+
+    #[test]
+    fn disallowed_user2_not_an_allowed_namespace() {
+        insta::assert_snapshot!(
+            "disallowed_user2_not_an_allowed_namespace",
+            snapshot(&RULE, "disallowed_user2_not_an_allowed_namespace")
+        );
+    }
+}
+
 /// `GCP.K8s.IOC.Activity` (gcp_k8s/gcp_k8s_ioc_activity.yml).
 mod gcp_k8s_ioc_activity {
     use super::snapshot;
@@ -60,6 +79,92 @@ mod gcp_k8s_new_daemonset_deployed {
     #[test]
     fn fail() {
         insta::assert_snapshot!("fail", snapshot(&RULE, "fail"));
+    }
+}
+
+/// `GCP.K8s.Pod.Attached.To.Node.Host.Network` (gcp_k8s/gcp_k8s_pod_attached_to_node_host_network.yml).
+mod gcp_k8s_pod_attached_to_node_host_network {
+    use super::snapshot;
+    use rulec_rules::gcp_k8s_pod_attached_to_node_host_network::RULE;
+
+    #[test]
+    fn triggers() {
+        insta::assert_snapshot!("triggers", snapshot(&RULE, "triggers"));
+    }
+
+    #[test]
+    fn ignore() {
+        insta::assert_snapshot!("ignore", snapshot(&RULE, "ignore"));
+    }
+}
+
+/// `GCP.K8s.Pod.Using.Host.PID.Namespace` (gcp_k8s/gcp_k8s_pod_using_host_pid_namespace.yml).
+mod gcp_k8s_pod_using_host_pid_namespace {
+    use super::snapshot;
+    use rulec_rules::gcp_k8s_pod_using_host_pid_namespace::RULE;
+
+    #[test]
+    fn triggers() {
+        insta::assert_snapshot!("triggers", snapshot(&RULE, "triggers"));
+    }
+
+    #[test]
+    fn ignore() {
+        insta::assert_snapshot!("ignore", snapshot(&RULE, "ignore"));
+    }
+}
+
+/// `GCP.K8S.Privileged.Pod.Created` (gcp_k8s/gcp_k8s_privileged_pod_created.yml).
+mod gcp_k8_s_privileged_pod_created {
+    use super::snapshot;
+    use rulec_rules::gcp_k8_s_privileged_pod_created::RULE;
+
+    #[test]
+    fn privileged_pod_created() {
+        insta::assert_snapshot!(
+            "privileged_pod_created",
+            snapshot(&RULE, "privileged_pod_created")
+        );
+    }
+
+    #[test]
+    fn run_as_root_pod_created() {
+        insta::assert_snapshot!(
+            "run_as_root_pod_created",
+            snapshot(&RULE, "run_as_root_pod_created")
+        );
+    }
+
+    #[test]
+    fn non_privileged_pod_created() {
+        insta::assert_snapshot!(
+            "non_privileged_pod_created",
+            snapshot(&RULE, "non_privileged_pod_created")
+        );
+    }
+
+    #[test]
+    fn error_creating_pod() {
+        insta::assert_snapshot!("error_creating_pod", snapshot(&RULE, "error_creating_pod"));
+    }
+
+    #[test]
+    fn gcp_service_account_creating_privileged_pod_excluded() {
+        insta::assert_snapshot!(
+            "gcp_service_account_creating_privileged_pod_excluded",
+            snapshot(
+                &RULE,
+                "gcp_service_account_creating_privileged_pod_excluded"
+            )
+        );
+    }
+
+    #[test]
+    fn privileged_pod_in_system_namespace_excluded() {
+        insta::assert_snapshot!(
+            "privileged_pod_in_system_namespace_excluded",
+            snapshot(&RULE, "privileged_pod_in_system_namespace_excluded")
+        );
     }
 }
 
@@ -288,6 +393,84 @@ mod kubernetes_client_certificate_created {
         insta::assert_snapshot!(
             "get_csr_not_creation",
             snapshot(&RULE, "get_csr_not_creation")
+        );
+    }
+}
+
+/// `Kubernetes.ClusterRoleBinding.Privileged` (kubernetes/k8s_clusterrolebinding_privileged.yml).
+mod kubernetes_cluster_role_binding_privileged {
+    use super::snapshot;
+    use rulec_rules::kubernetes_cluster_role_binding_privileged::RULE;
+
+    #[test]
+    fn eks_cluster_role_binding_to_cluster_admin() {
+        insta::assert_snapshot!(
+            "eks_cluster_role_binding_to_cluster_admin",
+            snapshot(&RULE, "eks_cluster_role_binding_to_cluster_admin")
+        );
+    }
+
+    #[test]
+    fn aks_cluster_role_binding_to_system_masters() {
+        insta::assert_snapshot!(
+            "aks_cluster_role_binding_to_system_masters",
+            snapshot(&RULE, "aks_cluster_role_binding_to_system_masters")
+        );
+    }
+
+    #[test]
+    fn gke_cluster_role_binding_to_admin_role() {
+        insta::assert_snapshot!(
+            "gke_cluster_role_binding_to_admin_role",
+            snapshot(&RULE, "gke_cluster_role_binding_to_admin_role")
+        );
+    }
+
+    #[test]
+    fn eks_cluster_role_binding_to_controller_manager_role() {
+        insta::assert_snapshot!(
+            "eks_cluster_role_binding_to_controller_manager_role",
+            snapshot(&RULE, "eks_cluster_role_binding_to_controller_manager_role")
+        );
+    }
+
+    #[test]
+    fn cluster_role_binding_to_non_privileged_role() {
+        insta::assert_snapshot!(
+            "cluster_role_binding_to_non_privileged_role",
+            snapshot(&RULE, "cluster_role_binding_to_non_privileged_role")
+        );
+    }
+
+    #[test]
+    fn role_binding_not_cluster_role_binding() {
+        insta::assert_snapshot!(
+            "role_binding_not_cluster_role_binding",
+            snapshot(&RULE, "role_binding_not_cluster_role_binding")
+        );
+    }
+
+    #[test]
+    fn system_principal_creating_binding_excluded() {
+        insta::assert_snapshot!(
+            "system_principal_creating_binding_excluded",
+            snapshot(&RULE, "system_principal_creating_binding_excluded")
+        );
+    }
+
+    #[test]
+    fn failed_request_excluded() {
+        insta::assert_snapshot!(
+            "failed_request_excluded",
+            snapshot(&RULE, "failed_request_excluded")
+        );
+    }
+
+    #[test]
+    fn reading_cluster_role_binding_not_creating() {
+        insta::assert_snapshot!(
+            "reading_cluster_role_binding_not_creating",
+            snapshot(&RULE, "reading_cluster_role_binding_not_creating")
         );
     }
 }
@@ -712,6 +895,60 @@ mod kubernetes_pod_system_namespace {
         insta::assert_snapshot!(
             "eks_pod_eviction_in_kube_system_excluded",
             snapshot(&RULE, "eks_pod_eviction_in_kube_system_excluded")
+        );
+    }
+}
+
+/// `Kubernetes.Pod.Dangerous.Capabilities` (kubernetes/k8s_pod_dangerous_capabilities.yml).
+mod kubernetes_pod_dangerous_capabilities {
+    use super::snapshot;
+    use rulec_rules::kubernetes_pod_dangerous_capabilities::RULE;
+
+    #[test]
+    fn eks_pod_with_sys_admin_capability() {
+        insta::assert_snapshot!(
+            "eks_pod_with_sys_admin_capability",
+            snapshot(&RULE, "eks_pod_with_sys_admin_capability")
+        );
+    }
+
+    #[test]
+    fn aks_pod_with_net_admin_capability() {
+        insta::assert_snapshot!(
+            "aks_pod_with_net_admin_capability",
+            snapshot(&RULE, "aks_pod_with_net_admin_capability")
+        );
+    }
+
+    #[test]
+    fn gke_pod_with_bpf_capability() {
+        insta::assert_snapshot!(
+            "gke_pod_with_bpf_capability",
+            snapshot(&RULE, "gke_pod_with_bpf_capability")
+        );
+    }
+
+    #[test]
+    fn pod_with_safe_capabilities_only() {
+        insta::assert_snapshot!(
+            "pod_with_safe_capabilities_only",
+            snapshot(&RULE, "pod_with_safe_capabilities_only")
+        );
+    }
+
+    #[test]
+    fn pod_without_capabilities() {
+        insta::assert_snapshot!(
+            "pod_without_capabilities",
+            snapshot(&RULE, "pod_without_capabilities")
+        );
+    }
+
+    #[test]
+    fn pod_creation_failed() {
+        insta::assert_snapshot!(
+            "pod_creation_failed",
+            snapshot(&RULE, "pod_creation_failed")
         );
     }
 }
@@ -1223,6 +1460,76 @@ mod kubernetes_role_wildcard {
     }
 }
 
+/// `Kubernetes.Role.WritePermissions` (kubernetes/k8s_role_write_permissions.yml).
+mod kubernetes_role_write_permissions {
+    use super::snapshot;
+    use rulec_rules::kubernetes_role_write_permissions::RULE;
+
+    #[test]
+    fn eks_cluster_role_with_delete_permissions_on_secrets() {
+        insta::assert_snapshot!(
+            "eks_cluster_role_with_delete_permissions_on_secrets",
+            snapshot(&RULE, "eks_cluster_role_with_delete_permissions_on_secrets")
+        );
+    }
+
+    #[test]
+    fn aks_role_with_create_and_update_on_pods() {
+        insta::assert_snapshot!(
+            "aks_role_with_create_and_update_on_pods",
+            snapshot(&RULE, "aks_role_with_create_and_update_on_pods")
+        );
+    }
+
+    #[test]
+    fn gke_cluster_role_with_deletecollection() {
+        insta::assert_snapshot!(
+            "gke_cluster_role_with_deletecollection",
+            snapshot(&RULE, "gke_cluster_role_with_deletecollection")
+        );
+    }
+
+    #[test]
+    fn eks_role_with_mixed_read_and_write_permissions() {
+        insta::assert_snapshot!(
+            "eks_role_with_mixed_read_and_write_permissions",
+            snapshot(&RULE, "eks_role_with_mixed_read_and_write_permissions")
+        );
+    }
+
+    #[test]
+    fn role_with_read_only_permissions() {
+        insta::assert_snapshot!(
+            "role_with_read_only_permissions",
+            snapshot(&RULE, "role_with_read_only_permissions")
+        );
+    }
+
+    #[test]
+    fn system_principal_creating_role_excluded() {
+        insta::assert_snapshot!(
+            "system_principal_creating_role_excluded",
+            snapshot(&RULE, "system_principal_creating_role_excluded")
+        );
+    }
+
+    #[test]
+    fn failed_request_excluded() {
+        insta::assert_snapshot!(
+            "failed_request_excluded",
+            snapshot(&RULE, "failed_request_excluded")
+        );
+    }
+
+    #[test]
+    fn updating_existing_role_not_creating() {
+        insta::assert_snapshot!(
+            "updating_existing_role_not_creating",
+            snapshot(&RULE, "updating_existing_role_not_creating")
+        );
+    }
+}
+
 /// `Kubernetes.Secret.AccessDenied` (kubernetes/k8s_secret_access_denied.yml).
 mod kubernetes_secret_access_denied {
     use super::snapshot;
@@ -1473,6 +1780,108 @@ mod kubernetes_service_account_token_created {
         insta::assert_snapshot!(
             "get_service_account_not_create",
             snapshot(&RULE, "get_service_account_not_create")
+        );
+    }
+}
+
+/// `Kubernetes.Pod.StealServiceAccountToken` (kubernetes/k8s_steal_serviceaccount_token.yml).
+mod kubernetes_pod_steal_service_account_token {
+    use super::snapshot;
+    use rulec_rules::kubernetes_pod_steal_service_account_token::RULE;
+
+    #[test]
+    fn eks_cat_service_account_token() {
+        insta::assert_snapshot!(
+            "eks_cat_service_account_token",
+            snapshot(&RULE, "eks_cat_service_account_token")
+        );
+    }
+
+    #[test]
+    fn aks_read_serviceaccount_directory() {
+        insta::assert_snapshot!(
+            "aks_read_serviceaccount_directory",
+            snapshot(&RULE, "aks_read_serviceaccount_directory")
+        );
+    }
+
+    #[test]
+    fn gke_steal_token_with_sh_c() {
+        insta::assert_snapshot!(
+            "gke_steal_token_with_sh_c",
+            snapshot(&RULE, "gke_steal_token_with_sh_c")
+        );
+    }
+
+    #[test]
+    fn eks_copy_entire_serviceaccount_directory() {
+        insta::assert_snapshot!(
+            "eks_copy_entire_serviceaccount_directory",
+            snapshot(&RULE, "eks_copy_entire_serviceaccount_directory")
+        );
+    }
+
+    #[test]
+    fn regular_exec_without_token_access() {
+        insta::assert_snapshot!(
+            "regular_exec_without_token_access",
+            snapshot(&RULE, "regular_exec_without_token_access")
+        );
+    }
+
+    #[test]
+    fn regular_user_in_system_namespace_alert() {
+        insta::assert_snapshot!(
+            "regular_user_in_system_namespace_alert",
+            snapshot(&RULE, "regular_user_in_system_namespace_alert")
+        );
+    }
+
+    #[test]
+    fn system_principal_in_regular_namespace_alert() {
+        insta::assert_snapshot!(
+            "system_principal_in_regular_namespace_alert",
+            snapshot(&RULE, "system_principal_in_regular_namespace_alert")
+        );
+    }
+
+    #[test]
+    fn system_principal_in_system_namespace_excluded() {
+        insta::assert_snapshot!(
+            "system_principal_in_system_namespace_excluded",
+            snapshot(&RULE, "system_principal_in_system_namespace_excluded")
+        );
+    }
+
+    #[test]
+    fn failed_exec_excluded() {
+        insta::assert_snapshot!(
+            "failed_exec_excluded",
+            snapshot(&RULE, "failed_exec_excluded")
+        );
+    }
+
+    #[test]
+    fn eks_irsa_token_theft() {
+        insta::assert_snapshot!(
+            "eks_irsa_token_theft",
+            snapshot(&RULE, "eks_irsa_token_theft")
+        );
+    }
+
+    #[test]
+    fn aks_workload_identity_token_theft() {
+        insta::assert_snapshot!(
+            "aks_workload_identity_token_theft",
+            snapshot(&RULE, "aks_workload_identity_token_theft")
+        );
+    }
+
+    #[test]
+    fn gke_workload_identity_token_theft() {
+        insta::assert_snapshot!(
+            "gke_workload_identity_token_theft",
+            snapshot(&RULE, "gke_workload_identity_token_theft")
         );
     }
 }

@@ -4,12 +4,17 @@
 //! The rule set: every rule file under `rules/`, compiled by `rule_macros::rule!`.
 
 rule_macros::rule!("gcp_k8s/gcp_k8s_cron_job_created_or_modified.yml");
+rule_macros::rule!("gcp_k8s/gcp_k8s_exec_into_pod.yml");
 rule_macros::rule!("gcp_k8s/gcp_k8s_ioc_activity.yml");
 rule_macros::rule!("gcp_k8s/gcp_k8s_new_daemonset_deployed.yml");
+rule_macros::rule!("gcp_k8s/gcp_k8s_pod_attached_to_node_host_network.yml");
+rule_macros::rule!("gcp_k8s/gcp_k8s_pod_using_host_pid_namespace.yml");
+rule_macros::rule!("gcp_k8s/gcp_k8s_privileged_pod_created.yml");
 rule_macros::rule!("gcp_k8s/gcp_k8s_service_type_node_port_deployed.yml");
 rule_macros::rule!("kubernetes/k8s_admission_controller_created.yml");
 rule_macros::rule!("kubernetes/k8s_anonymous_api_access.yml");
 rule_macros::rule!("kubernetes/k8s_client_certificate_created.yml");
+rule_macros::rule!("kubernetes/k8s_clusterrolebinding_privileged.yml");
 rule_macros::rule!("kubernetes/k8s_cronjob_created_or_modified.yml");
 rule_macros::rule!("kubernetes/k8s_daemonset_created.yml");
 rule_macros::rule!("kubernetes/k8s_exec_into_pod.yml");
@@ -17,6 +22,7 @@ rule_macros::rule!("kubernetes/k8s_ingress_without_tls.yml");
 rule_macros::rule!("kubernetes/k8s_ioc_activity.yml");
 rule_macros::rule!("kubernetes/k8s_multiple_403_public_ip.yml");
 rule_macros::rule!("kubernetes/k8s_pod_created_in_system_namespace.yml");
+rule_macros::rule!("kubernetes/k8s_pod_dangerous_capabilities.yml");
 rule_macros::rule!("kubernetes/k8s_pod_host_ipc.yml");
 rule_macros::rule!("kubernetes/k8s_pod_host_network.yml");
 rule_macros::rule!("kubernetes/k8s_pod_host_pid.yml");
@@ -25,20 +31,27 @@ rule_macros::rule!("kubernetes/k8s_privileged_pod_created.yml");
 rule_macros::rule!("kubernetes/k8s_role_node_proxy_permissions.yml");
 rule_macros::rule!("kubernetes/k8s_role_pod_exec.yml");
 rule_macros::rule!("kubernetes/k8s_role_wildcard.yml");
+rule_macros::rule!("kubernetes/k8s_role_write_permissions.yml");
 rule_macros::rule!("kubernetes/k8s_secret_access_denied.yml");
 rule_macros::rule!("kubernetes/k8s_service_nodeport.yml");
 rule_macros::rule!("kubernetes/k8s_serviceaccount_token_created.yml");
+rule_macros::rule!("kubernetes/k8s_steal_serviceaccount_token.yml");
 rule_macros::rule!("kubernetes/k8s_system_role_modified.yml");
 
 /// Every rule of the set, in file order.
 pub static RULES: &[&rulec_runtime::CompiledRule] = &[
     &gcp_gke_kubernetes_cron_job_created_or_modified::RULE,
+    &gcp_k8s_exec_into_pod::RULE,
     &gcp_k8s_ioc_activity::RULE,
     &gcp_k8s_new_daemonset_deployed::RULE,
+    &gcp_k8s_pod_attached_to_node_host_network::RULE,
+    &gcp_k8s_pod_using_host_pid_namespace::RULE,
+    &gcp_k8_s_privileged_pod_created::RULE,
     &gcp_k8_s_service_type_node_port_deployed::RULE,
     &kubernetes_admission_controller_created::RULE,
     &kubernetes_api_anonymous_access::RULE,
     &kubernetes_client_certificate_created::RULE,
+    &kubernetes_cluster_role_binding_privileged::RULE,
     &kubernetes_cron_job_created_or_modified::RULE,
     &kubernetes_daemon_set_created::RULE,
     &kubernetes_pod_exec::RULE,
@@ -46,6 +59,7 @@ pub static RULES: &[&rulec_runtime::CompiledRule] = &[
     &kubernetes_api_ioc_activity::RULE,
     &kubernetes_api_multiple403_public_ip::RULE,
     &kubernetes_pod_system_namespace::RULE,
+    &kubernetes_pod_dangerous_capabilities::RULE,
     &kubernetes_pod_host_ipc::RULE,
     &kubernetes_pod_host_network::RULE,
     &kubernetes_pod_host_pid::RULE,
@@ -54,8 +68,10 @@ pub static RULES: &[&rulec_runtime::CompiledRule] = &[
     &kubernetes_role_node_proxy_permissions::RULE,
     &kubernetes_role_pod_exec::RULE,
     &kubernetes_role_wildcard::RULE,
+    &kubernetes_role_write_permissions::RULE,
     &kubernetes_secret_access_denied::RULE,
     &kubernetes_service_node_port_deployed::RULE,
     &kubernetes_service_account_token_created::RULE,
+    &kubernetes_pod_steal_service_account_token::RULE,
     &kubernetes_system_role_modified::RULE,
 ];
