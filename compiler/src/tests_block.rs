@@ -164,16 +164,8 @@ fn parse_expectations(
 ) -> Option<ValueExpectations> {
     let find = |key: &str| member(entry, key);
     let mut ok = true;
-    let mut text = |reader: &mut Reader<'_>, key: &str| match find(key) {
-        Some(n) => {
-            let value = reader.scalar_text(&n, &format!("`{key}`"));
-            ok &= value.is_some();
-            value
-        }
-        None => None,
-    };
-    let title = text(reader, "ExpectedTitle");
-    let dedup = text(reader, "ExpectedDedup");
+    let title = optional_text(reader, entry, "ExpectedTitle", &mut ok);
+    let dedup = optional_text(reader, entry, "ExpectedDedup", &mut ok);
     let severity = match find("ExpectedSeverity") {
         Some(n) => match parse_severity(reader, &n, false) {
             Some(severity) => severity,
@@ -359,16 +351,8 @@ fn parse_expected_alert(reader: &mut Reader<'_>, node: &YNode<'_>) -> Option<Exp
     reader.unknown_keys(node, &entry, &EXPECTED_ALERT_KEYS, "an expected alert");
     let find = |key: &str| member(&entry, key);
     let mut ok = true;
-    let mut text = |reader: &mut Reader<'_>, key: &str| match find(key) {
-        Some(n) => {
-            let value = reader.scalar_text(&n, &format!("`{key}`"));
-            ok &= value.is_some();
-            value
-        }
-        None => None,
-    };
-    let title = text(reader, "Title");
-    let dedup = text(reader, "Dedup");
+    let title = optional_text(reader, &entry, "Title", &mut ok);
+    let dedup = optional_text(reader, &entry, "Dedup", &mut ok);
     let severity = match find("Severity") {
         Some(n) => parse_severity(reader, &n, false)?,
         None => None,
@@ -383,6 +367,20 @@ fn parse_expected_alert(reader: &mut Reader<'_>, node: &YNode<'_>) -> Option<Exp
         severity,
         event_count,
     })
+}
+
+/// The text of an optional scalar key; a value that is not a scalar is
+/// reported and clears `ok`.
+fn optional_text(
+    reader: &mut Reader<'_>,
+    entry: &[(&str, YNode<'_>)],
+    key: &str,
+    ok: &mut bool,
+) -> Option<String> {
+    let node = member(entry, key)?;
+    let value = reader.scalar_text(&node, &format!("`{key}`"));
+    *ok &= value.is_some();
+    value
 }
 
 /// The log type a test event is evaluated as: its `p_log_type`, else the
