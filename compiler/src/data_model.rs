@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 
 use crate::diag::Diagnostic;
-use crate::expr_parse::{parse_expr_list, parse_value_expr, NoPredicates, Scope};
+use crate::expr_parse::{
+    parse_definitions, parse_expr_list, parse_value_expr, NoPredicates, Scope,
+};
 use crate::ir::{DataModelIr, DocumentIr, Expr, ValueExpr};
 use crate::yaml::{member, Reader, SourceFile, YNode};
 
@@ -66,14 +68,13 @@ fn read_model(reader: &mut Reader<'_>, root: &YNode<'_>, source_file: &str) -> O
 
     let mut documents = Vec::new();
     let mut document_names = Vec::new();
-    let mut definitions: Vec<(String, ValueExpr)> = Vec::new();
     if let Some(list) = get("Documents") {
         for item in reader.sequence(&list, "`Documents`").unwrap_or_default() {
             let scope = Scope {
                 udm_names: None,
                 allow_computed: true,
                 documents: &document_names,
-                definitions: &definitions,
+                definitions: &[],
             };
             if let Some(document) = read_document(reader, &item, &scope) {
                 document_names.push(document.name.clone());
@@ -81,29 +82,10 @@ fn read_model(reader: &mut Reader<'_>, root: &YNode<'_>, source_file: &str) -> O
             }
         }
     }
-    if let Some(list) = get("Definitions") {
-        for item in reader.sequence(&list, "`Definitions`").unwrap_or_default() {
-            let Some(entry) = reader.mapping(&item, "a definition") else {
-                continue;
-            };
-            reader.unknown_keys(&item, &entry, &["Name", "Value"], "a definition");
-            let name = reader
-                .required(&item, &entry, "Name", "definition")
-                .and_then(|n| reader.string(&n, "`Name`"));
-            let scope = Scope {
-                udm_names: None,
-                allow_computed: true,
-                documents: &document_names,
-                definitions: &definitions,
-            };
-            let value = reader
-                .required(&item, &entry, "Value", "definition")
-                .and_then(|v| parse_value_expr(reader, &v, &scope));
-            if let (Some(name), Some(value)) = (name, value) {
-                definitions.push((name, value));
-            }
-        }
-    }
+    let definitions = match get("Definitions") {
+        Some(list) => parse_definitions(reader, &list, None, &document_names).unwrap_or_default(),
+        None => Vec::new(),
+    };
 
     let event_time = match get("EventTime") {
         Some(node) => Some(read_plain_path(reader, &node, "`EventTime`")?),

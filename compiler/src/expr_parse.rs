@@ -948,6 +948,50 @@ const VALUE_FORMS: [&str; 25] = [
     "Missing",
 ];
 
+/// Parses a `Definitions` list: named value transforms, each able to `Use`
+/// the ones before it. `udm_names` and `documents` are what the transforms
+/// may read (a rule's data-model fields, a data model's documents). A name
+/// defined twice is an error. `None` when any entry has errors.
+pub fn parse_definitions(
+    reader: &mut Reader<'_>,
+    node: &YNode<'_>,
+    udm_names: Option<&BTreeSet<String>>,
+    documents: &[String],
+) -> Option<Vec<(String, ValueExpr)>> {
+    let mut definitions: Vec<(String, ValueExpr)> = Vec::new();
+    let mut ok = true;
+    for item in reader.sequence(node, "`Definitions`")? {
+        let Some(entry) = reader.mapping(&item, "a definition") else {
+            ok = false;
+            continue;
+        };
+        reader.unknown_keys(&item, &entry, &["Name", "Value"], "a definition");
+        let name = reader
+            .required(&item, &entry, "Name", "definition")
+            .and_then(|n| reader.string(&n, "`Name`"));
+        let scope = Scope {
+            udm_names,
+            allow_computed: true,
+            documents,
+            definitions: &definitions,
+        };
+        let value = reader
+            .required(&item, &entry, "Value", "definition")
+            .and_then(|v| parse_value_expr(reader, &v, &scope));
+        match (name, value) {
+            (Some(name), Some(value)) => {
+                if definitions.iter().any(|(n, _)| *n == name) {
+                    reader.error(&item.path, format!("`{name}` is defined twice"), None);
+                    ok = false;
+                }
+                definitions.push((name, value));
+            }
+            _ => ok = false,
+        }
+    }
+    ok.then_some(definitions)
+}
+
 /// Parses a data-model value transform.
 pub fn parse_value_expr(
     reader: &mut Reader<'_>,

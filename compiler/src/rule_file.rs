@@ -8,7 +8,7 @@ use yaml_serde::Value;
 
 use crate::condition::read_conditions;
 use crate::diag::{did_you_mean, Diagnostic};
-use crate::expr_parse::{parse_expr_list, parse_field_spec, Scope};
+use crate::expr_parse::{parse_definitions, parse_expr_list, parse_field_spec, Scope};
 use crate::ir::{
     ContextValue, DataModelIr, Expr, FieldRef, RuleIr, RuleMetaIr, Seg, SeverityRule, Template,
     TemplatePart, TextTemplates, ValueExpr,
@@ -189,7 +189,7 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
         .flat_map(|m| m.mappings.iter().map(|(n, _)| n.clone()))
         .collect();
     let definitions = match get("Definitions") {
-        Some(n) => parse_definitions(reader, &n, &udm_names),
+        Some(n) => parse_definitions(reader, &n, Some(&udm_names), &[]),
         None => Some(Vec::new()),
     };
     let definitions = definitions.unwrap_or_default();
@@ -469,48 +469,6 @@ fn parse_output_template(
         }
     }
     Some(Template { parts })
-}
-
-/// `Definitions` (ours): named value transforms over the rule's event,
-/// usable as `{name}` in templates, `Computed: {Use: name}` in conditions and
-/// alert context, and in later definitions.
-fn parse_definitions(
-    reader: &mut Reader<'_>,
-    node: &YNode<'_>,
-    udm_names: &BTreeSet<String>,
-) -> Option<Vec<(String, ValueExpr)>> {
-    let mut definitions: Vec<(String, ValueExpr)> = Vec::new();
-    let mut ok = true;
-    for item in reader.sequence(node, "`Definitions`")? {
-        let Some(entry) = reader.mapping(&item, "a definition") else {
-            ok = false;
-            continue;
-        };
-        reader.unknown_keys(&item, &entry, &["Name", "Value"], "a definition");
-        let name = reader
-            .required(&item, &entry, "Name", "definition")
-            .and_then(|n| reader.string(&n, "`Name`"));
-        let scope = Scope {
-            udm_names: Some(udm_names),
-            allow_computed: true,
-            documents: &[],
-            definitions: &definitions,
-        };
-        let value = reader
-            .required(&item, &entry, "Value", "definition")
-            .and_then(|v| crate::expr_parse::parse_value_expr(reader, &v, &scope));
-        match (name, value) {
-            (Some(name), Some(value)) => {
-                if definitions.iter().any(|(n, _)| *n == name) {
-                    reader.error(&item.path, format!("`{name}` is defined twice"), None);
-                    ok = false;
-                }
-                definitions.push((name, value));
-            }
-            _ => ok = false,
-        }
-    }
-    ok.then_some(definitions)
 }
 
 /// `Description`, `Runbook` or `Reference` as a template (ours), when it

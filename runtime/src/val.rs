@@ -150,7 +150,7 @@ impl<'a, N: Node<'a>> Val<'a, N> {
             Val::Missing => false,
             Val::Str(text) => !text.is_empty(),
             Val::List(items) => !items.is_empty(),
-            Val::Json(json) => (&**json).to_val_truthy(),
+            Val::Json(json) => Val::<&serde_json::Value>::Node(json).truthy(),
             Val::Node(node) => match node.kind() {
                 Kind::Null => false,
                 Kind::Bool => node.as_bool().unwrap_or(false),
@@ -241,16 +241,5 @@ fn json_type(json: &serde_json::Value) -> PyType {
         serde_json::Value::String(_) => PyType::Str,
         serde_json::Value::Array(_) => PyType::List,
         serde_json::Value::Object(_) => PyType::Dict,
-    }
-}
-
-/// Python truthiness of a JSON value.
-trait JsonTruthy {
-    fn to_val_truthy(self) -> bool;
-}
-
-impl JsonTruthy for &serde_json::Value {
-    fn to_val_truthy(self) -> bool {
-        Val::<&serde_json::Value>::Node(self).truthy()
     }
 }

@@ -6,8 +6,6 @@
 //! case passes when the rule did not match (output errors are ignored); a rule
 //! that raises fails either way. Value assertions apply to `true` cases.
 
-use std::fmt::Write;
-
 use crate::rule::{truncate_output, CompiledRule, Severity};
 use crate::testing::case::{EventTest, ValueExpectations};
 use crate::RuleError;
@@ -110,41 +108,6 @@ impl CaseOutcome {
         if let (Some(expected), Ok(actual)) = (expect.alert_context, &self.alert_context) {
             out.extend(context_failures(expected, actual));
         }
-        out
-    }
-
-    /// A readable account of the outcome, for failure messages and reports.
-    pub fn describe(&self) -> String {
-        let mut out = String::new();
-        let show = |r: Result<String, &RuleError>| match r {
-            Ok(v) => v,
-            Err(e) => format!("error: {e}"),
-        };
-        let _ = writeln!(
-            out,
-            "  matched:      {}",
-            show(self.matched.as_ref().map(ToString::to_string))
-        );
-        let _ = writeln!(
-            out,
-            "  title:        {}",
-            show(self.title.as_ref().cloned())
-        );
-        let _ = writeln!(
-            out,
-            "  dedup:        {}",
-            show(self.dedup.as_ref().cloned())
-        );
-        let _ = writeln!(
-            out,
-            "  severity:     {}",
-            show(self.severity.as_ref().map(ToString::to_string))
-        );
-        let context = self
-            .alert_context
-            .as_ref()
-            .map(|c| serde_json::Value::Object(c.clone()).to_string());
-        let _ = writeln!(out, "  alertContext: {}", show(context));
         out
     }
 }
