@@ -84,6 +84,11 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
             quote!(::std::string::String::new()),
         ),
         dispatch(
+            format_ident!("unique"),
+            quote!(::core::option::Option<::std::string::String>),
+            quote!(::core::option::Option::None),
+        ),
+        dispatch(
             format_ident!("severity"),
             quote!(__rt::Severity),
             base_severity.clone(),
@@ -125,6 +130,7 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
             fn matches_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<bool, __rt::RuleError> { matches(log_type, event) }
             fn title_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<::std::string::String, __rt::RuleError> { title(log_type, event) }
             fn dedup_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<::std::string::String, __rt::RuleError> { dedup(log_type, event) }
+            fn unique_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<::core::option::Option<::std::string::String>, __rt::RuleError> { unique(log_type, event) }
             fn severity_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<__rt::Severity, __rt::RuleError> { severity(log_type, event) }
             fn texts_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<__rt::AlertTexts, __rt::RuleError> { texts(log_type, event) }
             fn event_time_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::option::Option<__rt::Timestamp> { event_time(log_type, event) }
@@ -135,6 +141,7 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
                 matches: matches_json,
                 title: title_json,
                 dedup: dedup_json,
+                unique: unique_json,
                 severity: severity_json,
                 alert_context: alert_context_json,
                 texts: texts_json,
@@ -179,6 +186,7 @@ fn generate_meta(rule: &RuleIr) -> TokenStream {
     let summary_attributes = &m.summary_attributes;
     let create_alert = m.create_alert;
     let defines_dedup = rule.dedup.is_some();
+    let defines_unique = rule.unique.is_some();
     let templated_texts = rule.texts.any();
     let source_file = &m.source_file;
     quote! {
@@ -199,6 +207,7 @@ fn generate_meta(rule: &RuleIr) -> TokenStream {
             summary_attributes: &[#(#summary_attributes),*],
             create_alert: #create_alert,
             defines_dedup: #defines_dedup,
+            defines_unique: #defines_unique,
             templated_texts: #templated_texts,
             source_file: #source_file,
         }
@@ -375,6 +384,16 @@ impl Gen<'_> {
             Some(template) => self.template(template),
             None => quote! { ::std::string::String::new() },
         };
+        let unique = match &rule.unique {
+            Some(value) => {
+                let value = self.typed_value(value);
+                quote! {{
+                    let __unique = #value;
+                    if __unique.is_none() { ::core::option::Option::None } else { ::core::option::Option::Some(__rt::text::py_str(&__unique).into_owned()) }
+                }}
+            }
+            None => quote! { ::core::option::Option::None },
+        };
         let text = |template: &Option<Template>, fixed: &Option<String>| match (template, fixed) {
             (Some(template), _) => {
                 let rendered = self.template(template);
@@ -429,6 +448,11 @@ impl Gen<'_> {
             pub fn dedup #signature -> ::core::result::Result<::std::string::String, __rt::RuleError> {
                 #documents
                 ::core::result::Result::Ok(#dedup)
+            }
+            /// The value whose distinct count the threshold measures (`Unique`).
+            pub fn unique #signature -> ::core::result::Result<::core::option::Option<::std::string::String>, __rt::RuleError> {
+                #documents
+                ::core::result::Result::Ok(#unique)
             }
             /// `Description`, `Runbook` and `Reference`, with their substitutions.
             pub fn texts #signature -> ::core::result::Result<__rt::AlertTexts, __rt::RuleError> {
@@ -792,6 +816,69 @@ impl Gen<'_> {
                 let of = self.typed_value(of);
                 (quote! { __rt::transform::keys(&(#of)) }, root)
             }
+            ValueExpr::DeepWalk(keys) => (
+                quote! { __rt::deep_walk::deep_walk(event, &[#(#keys),*])? },
+                Root::Event,
+            ),
+            ValueExpr::UrlQuery(of) => {
+                let root = self.value(of).1;
+                let of = self.typed_value(of);
+                (quote! { __rt::query::url_query(&(#of)) }, root)
+            }
+            ValueExpr::QueryParams(of) => {
+                let root = self.value(of).1;
+                let of = self.typed_value(of);
+                (quote! { __rt::query::query_params(&(#of)) }, root)
+            }
+            ValueExpr::SplitPairs {
+                of,
+                separator,
+                assign,
+            } => {
+                let root = self.value(of).1;
+                let of = self.typed_value(of);
+                (
+                    quote! { __rt::query::split_pairs(&(#of), #separator, #assign) },
+                    root,
+                )
+            }
+            ValueExpr::Element { of, index } => {
+                let root = self.value(of).1;
+                let of = self.typed_value(of);
+                (quote! { __rt::transform::element(&(#of), #index) }, root)
+            }
+            ValueExpr::After { list, filter } => {
+                let list = self.typed_value(list);
+                let keep = Gen { model: None }.expr(filter);
+                (
+                    quote! {{
+                        // `Where` reads each element as its event.
+                        fn __keep<'a, N: __rt::Node<'a>>(event: N) -> ::core::result::Result<bool, __rt::RuleError> {
+                            ::core::result::Result::Ok(#keep)
+                        }
+                        let __list = #list;
+                        if let ::core::option::Option::Some(__elements) = __list.node_elements() {
+                            let mut __out = ::std::vec::Vec::new();
+                            let mut __found = false;
+                            for __element in __elements {
+                                if __found { __out.push(__rt::Val::Node(__element)); } else { __found = __keep(__element)?; }
+                            }
+                            __rt::Val::List(__out)
+                        } else if let ::core::option::Option::Some(__elements) = __list.json_elements() {
+                            // A list computed by a transform.
+                            let mut __out = ::std::vec::Vec::new();
+                            let mut __found = false;
+                            for __element in __elements.iter() {
+                                if __found { __out.push(__rt::Val::Json(::std::boxed::Box::new(__element.clone()))); } else { __found = __keep(__element)?; }
+                            }
+                            __rt::Val::List(__out)
+                        } else {
+                            __rt::Val::Missing
+                        }
+                    }},
+                    Root::Event,
+                )
+            }
             ValueExpr::Each { list, filter, to } => {
                 let list = self.typed_value(list);
                 let element = Gen { model: None };
@@ -900,11 +987,16 @@ impl Gen<'_> {
                 of,
                 separator,
                 index,
+                max_split,
             } => {
                 let root = self.value(of).1;
                 let of = self.typed_value(of);
+                let max_split = match max_split {
+                    Some(m) => quote! { ::core::option::Option::Some(#m) },
+                    None => quote! { ::core::option::Option::None },
+                };
                 (
-                    quote! { __rt::transform::split_part(&__rt::transform::text_or_empty(&(#of)), #separator, #index) },
+                    quote! { __rt::transform::split_part(&__rt::transform::text_or_empty(&(#of)), #separator, #index, #max_split) },
                     root,
                 )
             }

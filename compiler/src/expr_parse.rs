@@ -920,7 +920,13 @@ pub fn parse_field_spec(
     }
 }
 
-const VALUE_FORMS: [&str; 25] = [
+const VALUE_FORMS: [&str; 31] = [
+    "DeepWalk",
+    "UrlQuery",
+    "QueryParams",
+    "SplitPairs",
+    "After",
+    "Element",
     "Distinct",
     "Sort",
     "Flatten",
@@ -992,6 +998,16 @@ pub fn parse_definitions(
     ok.then_some(definitions)
 }
 
+/// The scope of `Where` and `To`: each element of a list read as the event.
+fn element_scope() -> Scope<'static> {
+    Scope {
+        udm_names: None,
+        allow_computed: true,
+        documents: &[],
+        definitions: &[],
+    }
+}
+
 /// Parses a data-model value transform.
 pub fn parse_value_expr(
     reader: &mut Reader<'_>,
@@ -1036,7 +1052,10 @@ pub fn parse_value_expr(
     let allowed: &[&str] = match form {
         "Get" => &["Get", "From"],
         "DictGet" => &["DictGet", "Of", "From"],
-        "Split" => &["Split", "Separator", "Index"],
+        "Split" => &["Split", "Separator", "Index", "MaxSplit"],
+        "SplitPairs" => &["SplitPairs", "Separator", "Assign"],
+        "After" => &["After", "Where"],
+        "Element" => &["Element", "Index"],
         "AfterLast" => &["AfterLast", "Separator"],
         "Join" => &["Join", "Separator"],
         "Each" => &["Each", "Where", "To"],
@@ -1122,6 +1141,70 @@ pub fn parse_value_expr(
                 return None;
             }
         },
+        "DeepWalk" => {
+            let text = reader.string(&operand, "`DeepWalk`")?;
+            ValueExpr::DeepWalk(keys(reader, &text)?)
+        }
+        "UrlQuery" => ValueExpr::UrlQuery(Box::new(parse_value_expr(reader, &operand, scope)?)),
+        "QueryParams" => {
+            ValueExpr::QueryParams(Box::new(parse_value_expr(reader, &operand, scope)?))
+        }
+        "SplitPairs" => {
+            let of = parse_value_expr(reader, &operand, scope)?;
+            let separator = separator(reader)?;
+            let Some(assign_node) = get("Assign") else {
+                reader.error(
+                    &node.path,
+                    "`SplitPairs` needs an `Assign` (e.g. \"=\")",
+                    None,
+                );
+                return None;
+            };
+            let assign = reader.string(&assign_node, "`Assign`")?;
+            if assign.is_empty() {
+                reader.error(&assign_node.path, "`Assign` is empty", None);
+                return None;
+            }
+            ValueExpr::SplitPairs {
+                of: Box::new(of),
+                separator,
+                assign,
+            }
+        }
+        "After" => {
+            let list = parse_value_expr(reader, &operand, scope)?;
+            let Some(filter) = get("Where") else {
+                reader.error(
+                    &node.path,
+                    "`After` needs a `Where` (the element to look for)",
+                    None,
+                );
+                return None;
+            };
+            let filter = parse_expr_list(
+                reader,
+                &filter,
+                &element_scope(),
+                &mut NoPredicates,
+                "`Where`",
+            )?;
+            ValueExpr::After {
+                list: Box::new(list),
+                filter: Box::new(Expr::All(filter)),
+            }
+        }
+        "Element" => {
+            let of = parse_value_expr(reader, &operand, scope)?;
+            let Some(index_node) = get("Index") else {
+                reader.error(&node.path, "`Element` needs an `Index`", None);
+                return None;
+            };
+            let index = reader.integer(&index_node, "`Index`", -1_000_000..=1_000_000)?;
+            ValueExpr::Element {
+                of: Box::new(of),
+                index,
+            }
+        }
         "Keys" => ValueExpr::Keys(Box::new(parse_value_expr(reader, &operand, scope)?)),
         "Distinct" => ValueExpr::Distinct(Box::new(parse_value_expr(reader, &operand, scope)?)),
         "Sort" => ValueExpr::Sort(Box::new(parse_value_expr(reader, &operand, scope)?)),
@@ -1137,12 +1220,7 @@ pub fn parse_value_expr(
         "Each" => {
             let list = parse_value_expr(reader, &operand, scope)?;
             // `Where` and `To` read each element as the event.
-            let element_scope = Scope {
-                udm_names: None,
-                allow_computed: true,
-                documents: &[],
-                definitions: &[],
-            };
+            let element_scope = element_scope();
             let filter = match get("Where") {
                 Some(n) => Some(Box::new(Expr::All(parse_expr_list(
                     reader,
@@ -1217,10 +1295,15 @@ pub fn parse_value_expr(
                 return None;
             };
             let index = reader.integer(&index_node, "`Index`", 0..=1_000_000)? as usize;
+            let max_split = match get("MaxSplit") {
+                Some(n) => Some(reader.integer(&n, "`MaxSplit`", 0..=1_000_000)? as usize),
+                None => None,
+            };
             ValueExpr::SplitPart {
                 of: Box::new(of),
                 separator,
                 index,
+                max_split,
             }
         }
         "AfterLast" => {

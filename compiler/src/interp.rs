@@ -6,6 +6,7 @@
 use std::cell::OnceCell;
 
 use rulec_runtime::ops::{self, Lit as RtLit};
+use rulec_runtime::query;
 use rulec_runtime::text::{push_default, push_or, push_str_of};
 use rulec_runtime::transform::{self, Step};
 use rulec_runtime::{Number, RuleError, Severity, Val};
@@ -184,6 +185,45 @@ impl<'c> Ctx<'c> {
                 Val::Json(Box::new(Value::Object(map)))
             }
             ValueExpr::Keys(of) => transform::keys(&self.value(of)?),
+            ValueExpr::DeepWalk(keys) => {
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                rulec_runtime::deep_walk::deep_walk(self.event, &keys)?
+            }
+            ValueExpr::UrlQuery(of) => query::url_query(&self.value(of)?),
+            ValueExpr::QueryParams(of) => query::query_params(&self.value(of)?),
+            ValueExpr::SplitPairs {
+                of,
+                separator,
+                assign,
+            } => query::split_pairs(&self.value(of)?, separator, assign),
+            ValueExpr::Element { of, index } => transform::element(&self.value(of)?, *index),
+            ValueExpr::After { list, filter } => {
+                let list = self.value(list)?;
+                let elements: Option<Vec<Value>> = match list.node_elements() {
+                    Some(nodes) => Some(nodes.into_iter().cloned().collect()),
+                    None => list.json_elements(),
+                };
+                match elements {
+                    Some(elements) => {
+                        let mut out = Vec::new();
+                        let mut found = false;
+                        for element in &elements {
+                            if found {
+                                out.push(Val::Json(Box::new(element.clone())));
+                            } else {
+                                let inner = Ctx {
+                                    event: element,
+                                    model: None,
+                                    documents: Vec::new(),
+                                };
+                                found = inner.expr(filter)?;
+                            }
+                        }
+                        Val::List(out)
+                    }
+                    None => Val::Missing,
+                }
+            }
             ValueExpr::Distinct(of) => transform::distinct(&self.value(of)?),
             ValueExpr::Sort(of) => transform::sort(&self.value(of)?)?,
             ValueExpr::Flatten(of) => transform::flatten(&self.value(of)?),
@@ -261,10 +301,12 @@ impl<'c> Ctx<'c> {
                 of,
                 separator,
                 index,
+                max_split,
             } => transform::split_part(
                 &transform::text_or_empty(&self.value(of)?),
                 separator,
                 *index,
+                *max_split,
             ),
             ValueExpr::AfterLast { of, separator } => {
                 transform::after_last(&transform::text_or_empty(&self.value(of)?), separator)
@@ -446,6 +488,19 @@ pub fn dedup(rule: &RuleIr, log_type: &str, event: &Value) -> Result<String, Rul
         Some(template) => Ctx::new(rule, log_type, event).template(template),
         None => Ok(String::new()),
     }
+}
+
+/// `str()` of the `Unique` value; `None` when the rule has none or it is absent or null.
+pub fn unique(rule: &RuleIr, log_type: &str, event: &Value) -> Result<Option<String>, RuleError> {
+    let Some(value) = &rule.unique else {
+        return Ok(None);
+    };
+    if !rule.meta.log_types.iter().any(|t| t == log_type) {
+        return Ok(None);
+    }
+    let ctx = Ctx::new(rule, log_type, event);
+    let value = ctx.value(value)?;
+    Ok((!value.is_none()).then(|| rulec_runtime::text::py_str(&value).into_owned()))
 }
 
 /// The severity: the first dynamic severity whose conditions hold, else the base.

@@ -244,6 +244,38 @@ pub enum ValueExpr {
     Keys(Box<ValueExpr>),
     /// A list without repeated elements (`Distinct:`, ours).
     Distinct(Box<ValueExpr>),
+    /// Panther's `event.deep_walk(*keys)` (`DeepWalk:`, ours): exact keys,
+    /// fanning out over lists; one value alone, several as a list.
+    DeepWalk(Vec<String>),
+    /// Python's `urlsplit(url).query` (`UrlQuery:`, ours).
+    UrlQuery(Box<ValueExpr>),
+    /// Python's `parse_qs(query)`: a dict of value lists (`QueryParams:`, ours).
+    QueryParams(Box<ValueExpr>),
+    /// A dict from a `key=value` list, no decoding, later keys winning
+    /// (`SplitPairs:`, ours).
+    SplitPairs {
+        /// The text.
+        of: Box<ValueExpr>,
+        /// Between pairs (`Separator`).
+        separator: String,
+        /// Between a key and its value (`Assign`).
+        assign: String,
+    },
+    /// The elements after the first one that passes `filter` (`After:`, ours).
+    After {
+        /// The list.
+        list: Box<ValueExpr>,
+        /// `Where:`, ANDed, read with each element as the event.
+        filter: Box<Expr>,
+    },
+    /// Python's `value[index]` on a list or a string (`Element:`, ours);
+    /// absent when out of range.
+    Element {
+        /// The list.
+        of: Box<ValueExpr>,
+        /// The index; negative counts from the end.
+        index: i64,
+    },
     /// A sorted list (`Sort:`, ours; Python's `sorted()`).
     Sort(Box<ValueExpr>),
     /// One level of list flattening (`Flatten:`, ours).
@@ -298,6 +330,8 @@ pub enum ValueExpr {
         separator: String,
         /// The part.
         index: usize,
+        /// Python's `maxsplit` (`MaxSplit`, ours): split at most this many times.
+        max_split: Option<usize>,
     },
     /// The text after the last `separator` (the whole text when there is none).
     AfterLast {
@@ -577,6 +611,9 @@ pub struct RuleIr {
     pub title: Option<Template>,
     /// `AlertDedup`; `None`: Panther's default (the title).
     pub dedup: Option<Template>,
+    /// `Unique` (ours, Python's `unique()`): the value whose distinct count
+    /// the threshold measures.
+    pub unique: Option<ValueExpr>,
     /// `AlertContext`, in order.
     pub alert_context: Vec<(String, ContextValue)>,
     /// `DynamicSeverities`.

@@ -8,7 +8,9 @@ use yaml_serde::Value;
 
 use crate::condition::read_conditions;
 use crate::diag::{did_you_mean, Diagnostic};
-use crate::expr_parse::{parse_definitions, parse_expr_list, parse_field_spec, Scope};
+use crate::expr_parse::{
+    parse_definitions, parse_expr_list, parse_field_spec, parse_value_expr, Scope,
+};
 use crate::ir::{
     ContextValue, DataModelIr, Expr, FieldRef, RuleIr, RuleMetaIr, Seg, SeverityRule, Template,
     TemplatePart, TextTemplates, ValueExpr,
@@ -20,7 +22,7 @@ use crate::yaml::{member, Reader, SourceFile, YNode};
 
 /// Every key of Panther's rule format, plus rulec's `AlertDedup`, `Detection`
 /// and `Condition` (catalog conditions).
-pub const RULE_KEYS: [&str; 31] = [
+pub const RULE_KEYS: [&str; 32] = [
     "AnalysisType",
     "Enabled",
     "RuleID",
@@ -44,6 +46,7 @@ pub const RULE_KEYS: [&str; 31] = [
     "InlineFilters",
     "AlertTitle",
     "AlertDedup",
+    "Unique",
     "AlertContext",
     "GroupBy",
     "DynamicSeverities",
@@ -261,6 +264,7 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
         (None, Some(n)) => Some(parse_group_by(reader, &n, &scope)),
         (None, None) => None,
     };
+    let unique = get("Unique").map(|n| parse_value_expr(reader, &n, &scope));
     let alert_context = get("AlertContext").map_or(Some(Vec::new()), |n| {
         parse_alert_context(reader, &n, &scope)
     });
@@ -318,6 +322,10 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
             None => None,
         },
         dedup: match dedup {
+            Some(parsed) => Some(parsed?),
+            None => None,
+        },
+        unique: match unique {
             Some(parsed) => Some(parsed?),
             None => None,
         },

@@ -1166,6 +1166,11 @@ pub struct RuleFile {
     /// without `GroupBy`), the title. Not with `GroupBy`.
     #[serde(rename = "AlertDedup")]
     pub alert_dedup: Option<String>,
+    /// (rulec) Python's `unique()`: a value transform; `Threshold` then
+    /// counts the distinct values (their `str()`) of a dedup window instead
+    /// of its events. An absent or null value adds none.
+    #[serde(rename = "Unique")]
+    pub unique: Option<ValueTransform<RuleTransforms>>,
     /// The fields whose values make the dedup string: each printed as
     /// Python's `str()` (`None` when missing), joined by `:`. Not with
     /// `AlertDedup`.
@@ -1633,6 +1638,20 @@ pub enum TransformForm<T: Transforms> {
     Keys(KeysTransform<T>),
     /// (rulec) `Distinct: <transform>`: a list without repeated elements.
     Distinct(DistinctTransform<T>),
+    /// (rulec) `DeepWalk: a.b.c`: Panther's `event.deep_walk("a", "b", "c")`.
+    DeepWalk(DeepWalkTransform),
+    /// (rulec) `UrlQuery: <transform>`: Python's `urlsplit(url).query`.
+    UrlQuery(UrlQueryTransform<T>),
+    /// (rulec) `QueryParams: <transform>`: Python's `parse_qs(query)`.
+    QueryParams(QueryParamsTransform<T>),
+    /// (rulec) `SplitPairs: <transform>` with `Separator` and `Assign`: a dict
+    /// from a `key=value` list.
+    SplitPairs(SplitPairsTransform<T>),
+    /// (rulec) `After: <list>` with `Where`: the elements after the first
+    /// one that passes.
+    After(AfterTransform<T>),
+    /// (rulec) `Element: <list>` with `Index`: Python's `list[index]`.
+    Element(ElementTransform<T>),
     /// (rulec) `Sort: <transform>`: Python's `sorted()` of a list.
     Sort(SortTransform<T>),
     /// (rulec) `Flatten: <transform>`: one level of list flattening.
@@ -1789,6 +1808,87 @@ pub struct DistinctTransform<T: Transforms> {
     pub distinct: Box<ValueTransform<T>>,
 }
 
+/// (rulec) `DeepWalk: a.b.c`: Panther's `event.deep_walk(*keys)`: exact
+/// keys, fanning out over lists; one value found alone, several as a list
+/// without repeats, none absent.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeepWalkTransform {
+    /// The dotted path.
+    #[serde(rename = "DeepWalk")]
+    pub deep_walk: String,
+}
+
+/// (rulec) `UrlQuery: <transform>`: Python's `urlsplit(url).query`, the
+/// text between the first `?` and the first `#`.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(bound = "T: Transforms", rename = "{T}UrlQueryTransform")]
+pub struct UrlQueryTransform<T: Transforms> {
+    /// The URL.
+    #[serde(rename = "UrlQuery")]
+    pub url_query: Box<ValueTransform<T>>,
+}
+
+/// (rulec) `QueryParams: <transform>`: Python's `parse_qs(query)`, a dict
+/// from each name to its list of decoded values.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(bound = "T: Transforms", rename = "{T}QueryParamsTransform")]
+pub struct QueryParamsTransform<T: Transforms> {
+    /// The query string.
+    #[serde(rename = "QueryParams")]
+    pub query_params: Box<ValueTransform<T>>,
+}
+
+/// (rulec) `SplitPairs: <transform>`: a dict from the text split on
+/// `Separator`, each part split once on `Assign`; no decoding, later keys win.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(bound = "T: Transforms", rename = "{T}SplitPairsTransform")]
+pub struct SplitPairsTransform<T: Transforms> {
+    /// The text.
+    #[serde(rename = "SplitPairs")]
+    pub split_pairs: Box<ValueTransform<T>>,
+    /// Between pairs (not empty).
+    #[serde(rename = "Separator")]
+    #[schemars(length(min = 1))]
+    pub separator: String,
+    /// Between a key and its value (not empty).
+    #[serde(rename = "Assign")]
+    #[schemars(length(min = 1))]
+    pub assign: String,
+}
+
+/// (rulec) `After: <list>`: the elements after the first one for which the
+/// `Where` conditions hold (`[]` when none does).
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(bound = "T: Transforms", rename = "{T}AfterTransform")]
+pub struct AfterTransform<T: Transforms> {
+    /// The list.
+    #[serde(rename = "After")]
+    pub after: Box<ValueTransform<T>>,
+    /// Conditions on each element, ANDed.
+    #[serde(rename = "Where")]
+    pub filter: Vec<Value>,
+}
+
+/// (rulec) `Element: <list or string>`: Python's `value[Index]` (negative
+/// from the end), absent when out of range.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(bound = "T: Transforms", rename = "{T}ElementTransform")]
+pub struct ElementTransform<T: Transforms> {
+    /// The list.
+    #[serde(rename = "Element")]
+    pub element: Box<ValueTransform<T>>,
+    /// The index.
+    #[serde(rename = "Index")]
+    #[schemars(range(min = -1_000_000, max = 1_000_000))]
+    pub index: i32,
+}
+
 /// (rulec) `Sort: <transform>`: Python's `sorted()` of strings or numbers.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -1855,6 +1955,10 @@ pub struct SplitTransform<T: Transforms> {
     #[serde(rename = "Index")]
     #[schemars(range(min = 0, max = 1_000_000))]
     pub index: u32,
+    /// (rulec) Python's `maxsplit`: split at most this many times.
+    #[serde(rename = "MaxSplit")]
+    #[schemars(range(min = 0, max = 1_000_000))]
+    pub max_split: Option<u32>,
 }
 
 /// `AfterLast: <transform>`: the text after the last `Separator` (the whole

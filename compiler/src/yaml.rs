@@ -358,7 +358,10 @@ impl<'f> Reader<'f> {
                 self.error(
                     &node.path,
                     format!("{what} must be true or false, found the string `{text}`"),
-                    Some("YAML 1.2 reads only `true` and `false` as booleans".to_owned()),
+                    Some(
+                        "write `true` or `false` (YAML 1.2 reads `yes`, `no`, `on` and `off` as strings)"
+                            .to_owned(),
+                    ),
                 );
                 None
             }

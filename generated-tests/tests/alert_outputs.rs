@@ -98,6 +98,33 @@ mod gcp_k8s_pod_attached_to_node_host_network {
     }
 }
 
+/// `GCP.K8S.Pod.Create.Or.Modify.Host.Path.Volume.Mount` (gcp_k8s/gcp_k8s_pod_create_or_modify_host_path_vol_mount.yml).
+mod gcp_k8_s_pod_create_or_modify_host_path_volume_mount {
+    use super::snapshot;
+    use rulec_rules::gcp_k8_s_pod_create_or_modify_host_path_volume_mount::RULE;
+
+    #[test]
+    fn pod_with_suspicious_volume_mount_created() {
+        insta::assert_snapshot!(
+            "pod_with_suspicious_volume_mount_created",
+            snapshot(&RULE, "pod_with_suspicious_volume_mount_created")
+        );
+    }
+
+    #[test]
+    fn pod_with_non_suspicious_volume_mount_created() {
+        insta::assert_snapshot!(
+            "pod_with_non_suspicious_volume_mount_created",
+            snapshot(&RULE, "pod_with_non_suspicious_volume_mount_created")
+        );
+    }
+
+    #[test]
+    fn pod_not_created() {
+        insta::assert_snapshot!("pod_not_created", snapshot(&RULE, "pod_not_created"));
+    }
+}
+
 /// `GCP.K8s.Pod.Using.Host.PID.Namespace` (gcp_k8s/gcp_k8s_pod_using_host_pid_namespace.yml).
 mod gcp_k8s_pod_using_host_pid_namespace {
     use super::snapshot;
@@ -763,6 +790,108 @@ mod kubernetes_api_ioc_activity {
         insta::assert_snapshot!(
             "non_k8s_azure_activity_excluded",
             snapshot(&RULE, "non_k8s_azure_activity_excluded")
+        );
+    }
+}
+
+/// `Kubernetes.Kubectl.CP.Operation` (kubernetes/k8s_kubectl_cp_operation.yml).
+mod kubernetes_kubectl_cp_operation {
+    use super::snapshot;
+    use rulec_rules::kubernetes_kubectl_cp_operation::RULE;
+
+    #[test]
+    fn eks_kubectl_cp_from_pod_request_uri_format() {
+        insta::assert_snapshot!(
+            "eks_kubectl_cp_from_pod_request_uri_format",
+            snapshot(&RULE, "eks_kubectl_cp_from_pod_request_uri_format")
+        );
+    }
+
+    #[test]
+    fn aks_kubectl_cp_from_pod_with_ssh_keys() {
+        insta::assert_snapshot!(
+            "aks_kubectl_cp_from_pod_with_ssh_keys",
+            snapshot(&RULE, "aks_kubectl_cp_from_pod_with_ssh_keys")
+        );
+    }
+
+    #[test]
+    fn gke_kubectl_cp_from_pod() {
+        insta::assert_snapshot!(
+            "gke_kubectl_cp_from_pod",
+            snapshot(&RULE, "gke_kubectl_cp_from_pod")
+        );
+    }
+
+    #[test]
+    fn eks_kubectl_cp_to_pod_not_exfiltration() {
+        insta::assert_snapshot!(
+            "eks_kubectl_cp_to_pod_not_exfiltration",
+            snapshot(&RULE, "eks_kubectl_cp_to_pod_not_exfiltration")
+        );
+    }
+
+    #[test]
+    fn eks_regular_tar_archive_creation() {
+        insta::assert_snapshot!(
+            "eks_regular_tar_archive_creation",
+            snapshot(&RULE, "eks_regular_tar_archive_creation")
+        );
+    }
+
+    #[test]
+    fn eks_regular_exec_without_tar() {
+        insta::assert_snapshot!(
+            "eks_regular_exec_without_tar",
+            snapshot(&RULE, "eks_regular_exec_without_tar")
+        );
+    }
+
+    #[test]
+    fn eks_system_namespace_excluded() {
+        insta::assert_snapshot!(
+            "eks_system_namespace_excluded",
+            snapshot(&RULE, "eks_system_namespace_excluded")
+        );
+    }
+
+    #[test]
+    fn eks_failed_request_excluded() {
+        insta::assert_snapshot!(
+            "eks_failed_request_excluded",
+            snapshot(&RULE, "eks_failed_request_excluded")
+        );
+    }
+
+    #[test]
+    fn decoded_query_arguments_upper_case_tar_and_cf() {
+        insta::assert_snapshot!(
+            "decoded_query_arguments_upper_case_tar_and_cf",
+            snapshot(&RULE, "decoded_query_arguments_upper_case_tar_and_cf")
+        );
+    }
+
+    #[test]
+    fn a_czf_flag_is_not_a_cf_flag() {
+        insta::assert_snapshot!(
+            "a_czf_flag_is_not_a_cf_flag",
+            snapshot(&RULE, "a_czf_flag_is_not_a_cf_flag")
+        );
+    }
+
+    #[test]
+    fn a_dash_before_the_cf_flag_is_not_stdout() {
+        insta::assert_snapshot!(
+            "a_dash_before_the_cf_flag_is_not_stdout",
+            snapshot(&RULE, "a_dash_before_the_cf_flag_is_not_stdout")
+        );
+    }
+
+    #[test]
+    fn the_path_follows_the_first_dash() {
+        insta::assert_snapshot!(
+            "the_path_follows_the_first_dash",
+            snapshot(&RULE, "the_path_follows_the_first_dash")
         );
     }
 }
@@ -1652,6 +1781,178 @@ mod kubernetes_secret_access_denied {
     }
 }
 
+/// `Kubernetes.BulkSecretAccess` (kubernetes/k8s_secret_enumeration.yml).
+mod kubernetes_bulk_secret_access {
+    use super::snapshot;
+    use rulec_rules::kubernetes_bulk_secret_access::RULE;
+
+    #[test]
+    fn user_gets_a_secret() {
+        insta::assert_snapshot!("user_gets_a_secret", snapshot(&RULE, "user_gets_a_secret"));
+    }
+
+    #[test]
+    fn user_lists_secrets() {
+        insta::assert_snapshot!("user_lists_secrets", snapshot(&RULE, "user_lists_secrets"));
+    }
+
+    #[test]
+    fn user_watches_secrets() {
+        insta::assert_snapshot!(
+            "user_watches_secrets",
+            snapshot(&RULE, "user_watches_secrets")
+        );
+    }
+
+    #[test]
+    fn user_gets_secret_access_denied() {
+        insta::assert_snapshot!(
+            "user_gets_secret_access_denied",
+            snapshot(&RULE, "user_gets_secret_access_denied")
+        );
+    }
+
+    #[test]
+    fn system_principal_excluded() {
+        insta::assert_snapshot!(
+            "system_principal_excluded",
+            snapshot(&RULE, "system_principal_excluded")
+        );
+    }
+
+    #[test]
+    fn non_secret_resource() {
+        insta::assert_snapshot!(
+            "non_secret_resource",
+            snapshot(&RULE, "non_secret_resource")
+        );
+    }
+
+    #[test]
+    fn write_verb_excluded() {
+        insta::assert_snapshot!(
+            "write_verb_excluded",
+            snapshot(&RULE, "write_verb_excluded")
+        );
+    }
+
+    #[test]
+    fn fifteen_distinct_secrets_within_30_minutes_raise_one_alert() {
+        insta::assert_snapshot!(
+            "fifteen_distinct_secrets_within_30_minutes_raise_one_alert",
+            snapshot(
+                &RULE,
+                "fifteen_distinct_secrets_within_30_minutes_raise_one_alert"
+            )
+        );
+    }
+
+    #[test]
+    fn fourteen_distinct_secrets_read_twice_each_raise_no_alert() {
+        insta::assert_snapshot!(
+            "fourteen_distinct_secrets_read_twice_each_raise_no_alert",
+            snapshot(
+                &RULE,
+                "fourteen_distinct_secrets_read_twice_each_raise_no_alert"
+            )
+        );
+    }
+
+    #[test]
+    fn a_list_without_a_name_counts_its_namespace_once() {
+        insta::assert_snapshot!(
+            "a_list_without_a_name_counts_its_namespace_once",
+            snapshot(&RULE, "a_list_without_a_name_counts_its_namespace_once")
+        );
+    }
+}
+
+/// `Kubernetes.Secrets.DumpAllNamespaces` (kubernetes/k8s_secrets_dump_all_namespaces.yml).
+mod kubernetes_secrets_dump_all_namespaces {
+    use super::snapshot;
+    use rulec_rules::kubernetes_secrets_dump_all_namespaces::RULE;
+
+    #[test]
+    fn eks_cluster_wide_secret_list() {
+        insta::assert_snapshot!(
+            "eks_cluster_wide_secret_list",
+            snapshot(&RULE, "eks_cluster_wide_secret_list")
+        );
+    }
+
+    #[test]
+    fn aks_cluster_wide_secret_list() {
+        insta::assert_snapshot!(
+            "aks_cluster_wide_secret_list",
+            snapshot(&RULE, "aks_cluster_wide_secret_list")
+        );
+    }
+
+    #[test]
+    fn gke_cluster_wide_secret_list() {
+        insta::assert_snapshot!(
+            "gke_cluster_wide_secret_list",
+            snapshot(&RULE, "gke_cluster_wide_secret_list")
+        );
+    }
+
+    #[test]
+    fn eks_cluster_wide_secret_list_with_watch_parameter() {
+        insta::assert_snapshot!(
+            "eks_cluster_wide_secret_list_with_watch_parameter",
+            snapshot(&RULE, "eks_cluster_wide_secret_list_with_watch_parameter")
+        );
+    }
+
+    #[test]
+    fn namespaced_secret_list_not_cluster_wide() {
+        insta::assert_snapshot!(
+            "namespaced_secret_list_not_cluster_wide",
+            snapshot(&RULE, "namespaced_secret_list_not_cluster_wide")
+        );
+    }
+
+    #[test]
+    fn get_single_secret_not_list() {
+        insta::assert_snapshot!(
+            "get_single_secret_not_list",
+            snapshot(&RULE, "get_single_secret_not_list")
+        );
+    }
+
+    #[test]
+    fn system_component_listing_secrets_excluded() {
+        insta::assert_snapshot!(
+            "system_component_listing_secrets_excluded",
+            snapshot(&RULE, "system_component_listing_secrets_excluded")
+        );
+    }
+
+    #[test]
+    fn kube_state_metrics_listing_secrets_excluded() {
+        insta::assert_snapshot!(
+            "kube_state_metrics_listing_secrets_excluded",
+            snapshot(&RULE, "kube_state_metrics_listing_secrets_excluded")
+        );
+    }
+
+    #[test]
+    fn failed_cluster_wide_list_excluded() {
+        insta::assert_snapshot!(
+            "failed_cluster_wide_list_excluded",
+            snapshot(&RULE, "failed_cluster_wide_list_excluded")
+        );
+    }
+
+    #[test]
+    fn raw_query_parameters() {
+        insta::assert_snapshot!(
+            "raw_query_parameters",
+            snapshot(&RULE, "raw_query_parameters")
+        );
+    }
+}
+
 /// `Kubernetes.Service.NodePort.Deployed` (kubernetes/k8s_service_nodeport.yml).
 mod kubernetes_service_node_port_deployed {
     use super::snapshot;
@@ -1882,6 +2183,181 @@ mod kubernetes_pod_steal_service_account_token {
         insta::assert_snapshot!(
             "gke_workload_identity_token_theft",
             snapshot(&RULE, "gke_workload_identity_token_theft")
+        );
+    }
+}
+
+/// `Kubernetes.System.Principal.PublicIP` (kubernetes/k8s_system_principal_public_ip.yml).
+mod kubernetes_system_principal_public_ip {
+    use super::snapshot;
+    use rulec_rules::kubernetes_system_principal_public_ip::RULE;
+
+    #[test]
+    fn eks_system_service_account_from_non_aws_public_ip() {
+        insta::assert_snapshot!(
+            "eks_system_service_account_from_non_aws_public_ip",
+            snapshot(&RULE, "eks_system_service_account_from_non_aws_public_ip")
+        );
+    }
+
+    #[test]
+    fn aks_system_service_account_from_non_azure_public_ip() {
+        insta::assert_snapshot!(
+            "aks_system_service_account_from_non_azure_public_ip",
+            snapshot(&RULE, "aks_system_service_account_from_non_azure_public_ip")
+        );
+    }
+
+    #[test]
+    fn gke_system_service_account_from_non_gcp_public_ip() {
+        insta::assert_snapshot!(
+            "gke_system_service_account_from_non_gcp_public_ip",
+            snapshot(&RULE, "gke_system_service_account_from_non_gcp_public_ip")
+        );
+    }
+
+    #[test]
+    fn eks_legitimate_node_from_aws_ip() {
+        insta::assert_snapshot!(
+            "eks_legitimate_node_from_aws_ip",
+            snapshot(&RULE, "eks_legitimate_node_from_aws_ip")
+        );
+    }
+
+    #[test]
+    fn eks_addon_manager_from_aws_lambda() {
+        insta::assert_snapshot!(
+            "eks_addon_manager_from_aws_lambda",
+            snapshot(&RULE, "eks_addon_manager_from_aws_lambda")
+        );
+    }
+
+    #[test]
+    fn non_system_user_from_public_ip() {
+        insta::assert_snapshot!(
+            "non_system_user_from_public_ip",
+            snapshot(&RULE, "non_system_user_from_public_ip")
+        );
+    }
+
+    #[test]
+    fn system_user_from_private_ip() {
+        insta::assert_snapshot!(
+            "system_user_from_private_ip",
+            snapshot(&RULE, "system_user_from_private_ip")
+        );
+    }
+
+    #[test]
+    fn case_403_response_excluded() {
+        insta::assert_snapshot!(
+            "case_403_response_excluded",
+            snapshot(&RULE, "case_403_response_excluded")
+        );
+    }
+
+    #[test]
+    fn aks_csi_disk_driver_from_azure_node() {
+        insta::assert_snapshot!(
+            "aks_csi_disk_driver_from_azure_node",
+            snapshot(&RULE, "aks_csi_disk_driver_from_azure_node")
+        );
+    }
+
+    #[test]
+    fn aks_csi_file_driver_from_azure_node() {
+        insta::assert_snapshot!(
+            "aks_csi_file_driver_from_azure_node",
+            snapshot(&RULE, "aks_csi_file_driver_from_azure_node")
+        );
+    }
+
+    #[test]
+    fn gke_anonymous_health_check_with_user_agent() {
+        insta::assert_snapshot!(
+            "gke_anonymous_health_check_with_user_agent",
+            snapshot(&RULE, "gke_anonymous_health_check_with_user_agent")
+        );
+    }
+
+    #[test]
+    fn gke_anonymous_readyz_check_via_request_uri() {
+        insta::assert_snapshot!(
+            "gke_anonymous_readyz_check_via_request_uri",
+            snapshot(&RULE, "gke_anonymous_readyz_check_via_request_uri")
+        );
+    }
+
+    #[test]
+    fn pod_with_mixed_public_and_private_ips() {
+        insta::assert_snapshot!(
+            "pod_with_mixed_public_and_private_ips",
+            snapshot(&RULE, "pod_with_mixed_public_and_private_ips")
+        );
+    }
+
+    #[test]
+    fn aks_system_node_from_azure_ip() {
+        insta::assert_snapshot!(
+            "aks_system_node_from_azure_ip",
+            snapshot(&RULE, "aks_system_node_from_azure_ip")
+        );
+    }
+
+    #[test]
+    fn invalid_ip_in_source_ips_skip_invalid() {
+        insta::assert_snapshot!(
+            "invalid_ip_in_source_ips_skip_invalid",
+            snapshot(&RULE, "invalid_ip_in_source_ips_skip_invalid")
+        );
+    }
+
+    #[test]
+    fn system_anonymous_from_public_ip_excluded_not_a_real_principal() {
+        insta::assert_snapshot!(
+            "system_anonymous_from_public_ip_excluded_not_a_real_principal",
+            snapshot(
+                &RULE,
+                "system_anonymous_from_public_ip_excluded_not_a_real_principal"
+            )
+        );
+    }
+
+    #[test]
+    fn system_unauthenticated_from_public_ip_excluded_not_a_real_principal() {
+        insta::assert_snapshot!(
+            "system_unauthenticated_from_public_ip_excluded_not_a_real_principal",
+            snapshot(
+                &RULE,
+                "system_unauthenticated_from_public_ip_excluded_not_a_real_principal"
+            )
+        );
+    }
+
+    #[test]
+    fn gke_system_anonymous_health_check_excluded_anonymous() {
+        insta::assert_snapshot!(
+            "gke_system_anonymous_health_check_excluded_anonymous",
+            snapshot(
+                &RULE,
+                "gke_system_anonymous_health_check_excluded_anonymous"
+            )
+        );
+    }
+
+    #[test]
+    fn eks_node_with_a_single_dict_asn_enrichment() {
+        insta::assert_snapshot!(
+            "eks_node_with_a_single_dict_asn_enrichment",
+            snapshot(&RULE, "eks_node_with_a_single_dict_asn_enrichment")
+        );
+    }
+
+    #[test]
+    fn source_ips_as_one_string_skip_the_address_check() {
+        insta::assert_snapshot!(
+            "source_ips_as_one_string_skip_the_address_check",
+            snapshot(&RULE, "source_ips_as_one_string_skip_the_address_check")
         );
     }
 }

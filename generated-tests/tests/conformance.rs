@@ -7,6 +7,7 @@
 
 mod common;
 
+rule_macros::rule!("after_element.yml", root = "conformance");
 rule_macros::rule!("alert_title_and_context.yml", root = "conformance");
 rule_macros::rule!("always_false.yml", root = "conformance");
 rule_macros::rule!("always_true.yml", root = "conformance");
@@ -22,6 +23,7 @@ rule_macros::rule!("combinator_only_one.yml", root = "conformance");
 rule_macros::rule!("combinator_only_one_empty.yml", root = "conformance");
 rule_macros::rule!("contains.yml", root = "conformance");
 rule_macros::rule!("contains_2.yml", root = "conformance");
+rule_macros::rule!("deep_walk.yml", root = "conformance");
 rule_macros::rule!("definitions_and_computed.yml", root = "conformance");
 rule_macros::rule!("detection_list_is_all.yml", root = "conformance");
 rule_macros::rule!("distinct_sort_flatten.yml", root = "conformance");
@@ -127,15 +129,18 @@ rule_macros::rule!("multi_key_i_equals.yml", root = "conformance");
 rule_macros::rule!("multi_key_is_greater_than.yml", root = "conformance");
 rule_macros::rule!("multi_key_is_less_than_or_equal.yml", root = "conformance");
 rule_macros::rule!("multi_key_starts_with.yml", root = "conformance");
+rule_macros::rule!("query_strings.yml", root = "conformance");
 rule_macros::rule!("starts_with.yml", root = "conformance");
 rule_macros::rule!(
     "template_if_null_and_context_defaults.yml",
     root = "conformance"
 );
 rule_macros::rule!("text_substitutions.yml", root = "conformance");
+rule_macros::rule!("unique_threshold.yml", root = "conformance");
 
 /// Every rule of the directory.
 static RULES: &[&rulec_runtime::CompiledRule] = &[
+    &conformance_after_element::RULE,
     &conformance_alert_title_and_context::RULE,
     &conformance_always_false::RULE,
     &conformance_always_true::RULE,
@@ -151,6 +156,7 @@ static RULES: &[&rulec_runtime::CompiledRule] = &[
     &conformance_combinator_only_one_empty::RULE,
     &conformance_contains::RULE,
     &conformance_contains_2::RULE,
+    &conformance_deep_walk::RULE,
     &conformance_definitions_and_computed::RULE,
     &conformance_detection_list_is_all::RULE,
     &conformance_distinct_sort_flatten::RULE,
@@ -229,9 +235,11 @@ static RULES: &[&rulec_runtime::CompiledRule] = &[
     &conformance_multi_key_is_greater_than::RULE,
     &conformance_multi_key_is_less_than_or_equal::RULE,
     &conformance_multi_key_starts_with::RULE,
+    &conformance_query_strings::RULE,
     &conformance_starts_with::RULE,
     &conformance_template_if_null_and_context_defaults::RULE,
     &conformance_text_substitutions::RULE,
+    &conformance_unique_threshold::RULE,
 ];
 
 #[test]

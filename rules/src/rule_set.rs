@@ -8,6 +8,7 @@ rule_macros::rule!("gcp_k8s/gcp_k8s_exec_into_pod.yml");
 rule_macros::rule!("gcp_k8s/gcp_k8s_ioc_activity.yml");
 rule_macros::rule!("gcp_k8s/gcp_k8s_new_daemonset_deployed.yml");
 rule_macros::rule!("gcp_k8s/gcp_k8s_pod_attached_to_node_host_network.yml");
+rule_macros::rule!("gcp_k8s/gcp_k8s_pod_create_or_modify_host_path_vol_mount.yml");
 rule_macros::rule!("gcp_k8s/gcp_k8s_pod_using_host_pid_namespace.yml");
 rule_macros::rule!("gcp_k8s/gcp_k8s_privileged_pod_created.yml");
 rule_macros::rule!("gcp_k8s/gcp_k8s_service_type_node_port_deployed.yml");
@@ -20,6 +21,7 @@ rule_macros::rule!("kubernetes/k8s_daemonset_created.yml");
 rule_macros::rule!("kubernetes/k8s_exec_into_pod.yml");
 rule_macros::rule!("kubernetes/k8s_ingress_without_tls.yml");
 rule_macros::rule!("kubernetes/k8s_ioc_activity.yml");
+rule_macros::rule!("kubernetes/k8s_kubectl_cp_operation.yml");
 rule_macros::rule!("kubernetes/k8s_multiple_403_public_ip.yml");
 rule_macros::rule!("kubernetes/k8s_pod_created_in_system_namespace.yml");
 rule_macros::rule!("kubernetes/k8s_pod_dangerous_capabilities.yml");
@@ -33,9 +35,12 @@ rule_macros::rule!("kubernetes/k8s_role_pod_exec.yml");
 rule_macros::rule!("kubernetes/k8s_role_wildcard.yml");
 rule_macros::rule!("kubernetes/k8s_role_write_permissions.yml");
 rule_macros::rule!("kubernetes/k8s_secret_access_denied.yml");
+rule_macros::rule!("kubernetes/k8s_secret_enumeration.yml");
+rule_macros::rule!("kubernetes/k8s_secrets_dump_all_namespaces.yml");
 rule_macros::rule!("kubernetes/k8s_service_nodeport.yml");
 rule_macros::rule!("kubernetes/k8s_serviceaccount_token_created.yml");
 rule_macros::rule!("kubernetes/k8s_steal_serviceaccount_token.yml");
+rule_macros::rule!("kubernetes/k8s_system_principal_public_ip.yml");
 rule_macros::rule!("kubernetes/k8s_system_role_modified.yml");
 
 /// Every rule of the set, in file order.
@@ -45,6 +50,7 @@ pub static RULES: &[&rulec_runtime::CompiledRule] = &[
     &gcp_k8s_ioc_activity::RULE,
     &gcp_k8s_new_daemonset_deployed::RULE,
     &gcp_k8s_pod_attached_to_node_host_network::RULE,
+    &gcp_k8_s_pod_create_or_modify_host_path_volume_mount::RULE,
     &gcp_k8s_pod_using_host_pid_namespace::RULE,
     &gcp_k8_s_privileged_pod_created::RULE,
     &gcp_k8_s_service_type_node_port_deployed::RULE,
@@ -57,6 +63,7 @@ pub static RULES: &[&rulec_runtime::CompiledRule] = &[
     &kubernetes_pod_exec::RULE,
     &kubernetes_ingress_no_tls::RULE,
     &kubernetes_api_ioc_activity::RULE,
+    &kubernetes_kubectl_cp_operation::RULE,
     &kubernetes_api_multiple403_public_ip::RULE,
     &kubernetes_pod_system_namespace::RULE,
     &kubernetes_pod_dangerous_capabilities::RULE,
@@ -70,8 +77,11 @@ pub static RULES: &[&rulec_runtime::CompiledRule] = &[
     &kubernetes_role_wildcard::RULE,
     &kubernetes_role_write_permissions::RULE,
     &kubernetes_secret_access_denied::RULE,
+    &kubernetes_bulk_secret_access::RULE,
+    &kubernetes_secrets_dump_all_namespaces::RULE,
     &kubernetes_service_node_port_deployed::RULE,
     &kubernetes_service_account_token_created::RULE,
     &kubernetes_pod_steal_service_account_token::RULE,
+    &kubernetes_system_principal_public_ip::RULE,
     &kubernetes_system_role_modified::RULE,
 ];

@@ -9,9 +9,14 @@
 //! time (the latest seen) passes its end, or at the end of input: an alerted
 //! window is emitted then, with its final event count, and one that never
 //! reached the threshold is dropped. State is bounded by the open windows.
+//!
+//! A rule with `Unique` (Python's `unique()`) counts distinct values instead:
+//! its window becomes an alert when it holds `Threshold` distinct `Unique`
+//! values (an event without one joins the window but adds no value). Panther
+//! estimates the count; rulec counts exactly.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::time::Duration;
 
 use serde::ser::SerializeMap;
@@ -35,6 +40,9 @@ pub struct Alert {
     pub alert_context: AlertContext,
     /// How many matching events the alert holds.
     pub event_count: u64,
+    /// For a rule with `Unique`: how many distinct values the alert holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unique_count: Option<u64>,
     /// Event time of the first event.
     #[serde(serialize_with = "display")]
     pub first_event_time: Timestamp,
@@ -77,6 +85,8 @@ struct Window {
     last_time: Timestamp,
     end: Timestamp,
     count: u64,
+    /// The distinct `Unique` values (rules with `Unique` only).
+    uniques: HashSet<String>,
     /// When the window reached its threshold: the order alerts opened in.
     opened: Option<u64>,
     /// Distinguishes this window from an earlier one under the same key.
@@ -84,6 +94,20 @@ struct Window {
 }
 
 impl Window {
+    /// What the threshold measures: events, or distinct `Unique` values.
+    fn level(&self) -> u64 {
+        if self.rule.defines_unique {
+            self.uniques.len() as u64
+        } else {
+            self.count
+        }
+    }
+
+    /// Whether the window holds enough to alert.
+    fn reached_threshold(&self) -> bool {
+        self.level() >= u64::from(self.rule.threshold.max(1))
+    }
+
     fn into_alert(self, dedup: String) -> Alert {
         Alert {
             rule_id: self.rule.id,
@@ -92,6 +116,10 @@ impl Window {
             dedup,
             alert_context: self.first.alert_context,
             event_count: self.count,
+            unique_count: self
+                .rule
+                .defines_unique
+                .then_some(self.uniques.len() as u64),
             first_event_time: self.first_time,
             last_event_time: self.last_time,
             runbook: self.first.texts.runbook,
@@ -151,7 +179,10 @@ impl AlertEngine {
                 window.count += 1;
                 window.first_time = window.first_time.min(time);
                 window.last_time = window.last_time.max(time);
-                if window.opened.is_none() && window.count >= u64::from(rule.threshold.max(1)) {
+                if let Some(value) = detection.unique {
+                    window.uniques.insert(value);
+                }
+                if window.opened.is_none() && window.reached_threshold() {
                     window.opened = Some(self.alerts_opened);
                     self.alerts_opened += 1;
                 }
@@ -178,25 +209,24 @@ impl AlertEngine {
         let end = add(time, period);
         let generation = self.generations;
         self.generations += 1;
-        let opened = (rule.threshold <= 1).then(|| {
-            self.alerts_opened += 1;
-            self.alerts_opened - 1
-        });
         self.expiries
             .push(Reverse((end, generation, (key.0, key.1.clone()))));
-        self.windows.insert(
-            key,
-            Window {
-                rule,
-                first: detection,
-                first_time: time,
-                last_time: time,
-                end,
-                count: 1,
-                opened,
-                generation,
-            },
-        );
+        let mut window = Window {
+            rule,
+            uniques: detection.unique.iter().cloned().collect(),
+            first: detection,
+            first_time: time,
+            last_time: time,
+            end,
+            count: 1,
+            opened: None,
+            generation,
+        };
+        if window.reached_threshold() {
+            window.opened = Some(self.alerts_opened);
+            self.alerts_opened += 1;
+        }
+        self.windows.insert(key, window);
     }
 
     /// Closes every window whose end is at or before `now`.
@@ -259,8 +289,15 @@ mod tests {
         summary_attributes: &[],
         create_alert: true,
         defines_dedup: true,
+        defines_unique: false,
         templated_texts: false,
         source_file: "test.yml",
+    };
+
+    static UNIQUE_META: RuleMeta = RuleMeta {
+        id: "Test.Unique",
+        defines_unique: true,
+        ..META
     };
 
     fn detection(dedup: &str, title: &str) -> Detection {
@@ -270,7 +307,45 @@ mod tests {
             severity: Severity::Medium,
             alert_context: AlertContext::new(),
             texts: crate::rule::AlertTexts::default(),
+            unique: None,
         }
+    }
+
+    /// Runs `(minute, unique value)` matches of [`UNIQUE_META`] (threshold 3) under one dedup string.
+    fn run_unique(events: &[(i64, Option<&str>)]) -> Vec<Alert> {
+        let mut engine = AlertEngine::new();
+        let mut alerts = Vec::new();
+        for (minute, unique) in events {
+            let mut d = detection("user", "t");
+            d.unique = unique.map(str::to_owned);
+            engine.observe(&UNIQUE_META, at(*minute), d, &mut |a| alerts.push(a));
+        }
+        engine.finish(&mut |a| alerts.push(a));
+        alerts
+    }
+
+    #[test]
+    fn unique_counts_distinct_values_not_events() {
+        // Ten reads of two secrets: two distinct values, below 3.
+        let same: Vec<(i64, Option<&str>)> = (0..10)
+            .map(|i| (i, Some(if i % 2 == 0 { "a" } else { "b" })))
+            .collect();
+        assert!(run_unique(&same).is_empty());
+        // Events without a value join but add nothing.
+        assert!(run_unique(&[(0, Some("a")), (1, None), (2, None), (3, Some("b"))]).is_empty());
+        // The third distinct value opens the alert; later events join it.
+        let alerts = run_unique(&[
+            (0, Some("a")),
+            (1, Some("a")),
+            (2, Some("b")),
+            (3, Some("c")),
+            (4, Some("a")),
+        ]);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].event_count, 5);
+        assert_eq!(alerts[0].unique_count, Some(3));
+        // Distinct values are counted per window: 15 minutes apart they do not add up.
+        assert!(run_unique(&[(0, Some("a")), (1, Some("b")), (16, Some("c"))]).is_empty());
     }
 
     fn at(minutes: i64) -> Timestamp {

@@ -141,6 +141,7 @@ mod tests {
         summary_attributes: &[],
         create_alert: true,
         defines_dedup: true,
+        defines_unique: false,
         templated_texts: false,
         source_file: "kubernetes/k8s_secret_access_denied.yml",
     };

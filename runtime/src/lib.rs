@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod alerting;
+pub mod deep_walk;
 pub mod engine;
 pub mod error;
 pub mod event_time;
@@ -13,6 +14,7 @@ pub mod filter;
 pub mod ip;
 pub mod node;
 pub mod ops;
+pub mod query;
 pub mod rule;
 pub mod testing;
 pub mod text;

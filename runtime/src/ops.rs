@@ -121,6 +121,9 @@ pub fn contains<'a, N: Node<'a>>(value: &Val<'a, N>, needle: &str) -> bool {
             node.elements().any(|item| item.as_str() == Some(needle))
         }
         Val::List(items) => items.iter().any(|item| item.as_str() == Some(needle)),
+        Val::Json(json) => json
+            .as_array()
+            .is_some_and(|items| items.iter().any(|item| item.as_str() == Some(needle))),
         _ => false,
     }
 }
@@ -461,6 +464,10 @@ mod tests {
         assert!(contains(&val(&list), "b"));
         assert!(!contains(&val(&list), "ab"));
         assert!(contains(&val(&text), "ab"));
+        // A list a transform computed (a `Const`, a dict's value) reads the same.
+        let computed: Val<'_, &Value> = Val::Json(Box::new(json!(["a", "b"])));
+        assert!(contains(&computed, "b"));
+        assert!(!contains(&computed, "ab"));
     }
 
     #[test]

@@ -96,6 +96,9 @@ pub struct RuleMeta {
     /// Whether the rule defines its dedup string (`AlertDedup`); without
     /// one, Panther dedups on the title.
     pub defines_dedup: bool,
+    /// Whether the rule defines `Unique` (ours): then `Threshold` counts the
+    /// distinct `Unique` values of a window, not its events.
+    pub defines_unique: bool,
     /// Whether `Description`, `Runbook` or `Reference` substitute event
     /// fields (ours), so they are outputs of each event.
     pub templated_texts: bool,
@@ -124,6 +127,9 @@ pub struct CompiledRule {
     pub title: fn(&str, &serde_json::Value) -> Result<String, RuleError>,
     /// The dedup string the rule defines (before Panther's defaults).
     pub dedup: fn(&str, &serde_json::Value) -> Result<String, RuleError>,
+    /// `str()` of the rule's `Unique` value (`None` without one, or when
+    /// absent or null).
+    pub unique: fn(&str, &serde_json::Value) -> Result<Option<String>, RuleError>,
     /// The severity for this event.
     pub severity: fn(&str, &serde_json::Value) -> Result<Severity, RuleError>,
     /// The alert context, keys in the rule's order.
@@ -177,6 +183,8 @@ pub struct Detection {
     /// `Description`, `Runbook`, `Reference` (the texts as written when
     /// their substitutions raised).
     pub texts: AlertTexts,
+    /// The `Unique` value (`None` without one, or when it is absent, null or raised).
+    pub unique: Option<String>,
 }
 
 /// Longest title or dedup string Panther keeps.
@@ -224,12 +232,14 @@ impl CompiledRule {
             map
         });
         let texts = (self.texts)(log_type, event).unwrap_or_else(|_| AlertTexts::of(self.meta));
+        let unique = (self.unique)(log_type, event).unwrap_or(None);
         Detection {
             title,
             dedup,
             severity,
             alert_context,
             texts,
+            unique,
         }
     }
 }

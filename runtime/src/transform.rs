@@ -175,20 +175,46 @@ pub fn text_or_empty<'a, N: Node<'a>>(value: &Val<'a, N>) -> Cow<'a, str> {
     }
 }
 
-/// Part `index` of `text` split on `separator`, or missing (Python's `IndexError`).
+/// Part `index` of `text.split(separator, max_split)`, or missing (Python's `IndexError`).
 pub fn split_part<'a, N: Node<'a>>(
     text: &Cow<'a, str>,
     separator: &str,
     index: usize,
+    max_split: Option<usize>,
 ) -> Val<'a, N> {
+    let pieces = max_split.map_or(usize::MAX, |m| m.saturating_add(1));
     let part = match text {
-        Cow::Borrowed(text) => text.split(separator).nth(index).map(Cow::Borrowed),
+        Cow::Borrowed(text) => text.splitn(pieces, separator).nth(index).map(Cow::Borrowed),
         Cow::Owned(text) => text
-            .split(separator)
+            .splitn(pieces, separator)
             .nth(index)
             .map(|p| Cow::Owned(p.to_owned())),
     };
     part.map_or(Val::Missing, Val::Str)
+}
+
+/// Python's `value[index]` on a list or a string (a character; a negative
+/// index counts from the end); absent when out of range or for other values.
+pub fn element<'a, N: Node<'a>>(value: &Val<'a, N>, index: i64) -> Val<'a, N> {
+    let position = |len: usize| {
+        if index < 0 {
+            usize::try_from(index.unsigned_abs())
+                .ok()
+                .and_then(|back| len.checked_sub(back))
+        } else {
+            usize::try_from(index).ok().filter(|p| *p < len)
+        }
+    };
+    if let Some(text) = value.as_str() {
+        let found = position(text.chars().count()).and_then(|p| text.chars().nth(p));
+        return found.map_or(Val::Missing, |c| Val::Str(Cow::Owned(c.to_string())));
+    }
+    let Some(items) = value.items() else {
+        return Val::Missing;
+    };
+    position(items.len())
+        .and_then(|p| items.into_iter().nth(p))
+        .unwrap_or(Val::Missing)
 }
 
 /// The text after the last `separator`, or the whole text (Python's
@@ -434,10 +460,41 @@ mod tests {
     }
 
     #[test]
+    fn element_indexes_like_python() {
+        let list = json!(["a", "b", "c"]);
+        let v = Val::Node(&list);
+        assert_eq!(element(&v, 0).as_str(), Some("a"));
+        assert_eq!(element(&v, -1).as_str(), Some("c"));
+        assert!(matches!(element(&v, 3), Val::Missing));
+        assert!(matches!(element(&v, -4), Val::Missing));
+        let text = json!("aé€");
+        assert_eq!(element(&Val::Node(&text), 1).as_str(), Some("é"));
+        assert_eq!(element(&Val::Node(&text), -1).as_str(), Some("€"));
+        assert!(matches!(element(&Val::Node(&text), 3), Val::Missing));
+        let object = json!({"0": "x"});
+        assert!(matches!(element(&Val::Node(&object), 0), Val::Missing));
+    }
+
+    #[test]
     fn split_and_after_last() {
         let text: Cow<'_, str> = Cow::Borrowed("core/v1/namespaces/prod/secrets/x");
-        assert_eq!(split_part::<&Value>(&text, "/", 3).as_str(), Some("prod"));
-        assert!(matches!(split_part::<&Value>(&text, "/", 6), Val::Missing));
+        assert_eq!(
+            split_part::<&Value>(&text, "/", 3, None).as_str(),
+            Some("prod")
+        );
+        assert!(matches!(
+            split_part::<&Value>(&text, "/", 6, None),
+            Val::Missing
+        ));
+        let uri: Cow<'_, str> = Cow::Borrowed("/api?a=1?b=2");
+        assert_eq!(
+            split_part::<&Value>(&uri, "?", 1, Some(1)).as_str(),
+            Some("a=1?b=2")
+        );
+        assert_eq!(
+            split_part::<&Value>(&uri, "?", 1, None).as_str(),
+            Some("a=1")
+        );
         let method: Cow<'_, str> = Cow::Borrowed("io.k8s.core.v1.secrets.get");
         assert_eq!(after_last::<&Value>(&method, ".").as_str(), Some("get"));
         let plain: Cow<'_, str> = Cow::Borrowed("get");
