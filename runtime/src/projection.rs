@@ -1,0 +1,683 @@
+//! The fast path: each line parsed once, keeping only the fields the rules read.
+//!
+//! A [`Projection`] is the set of key paths a rule set's matchers read
+//! (compiled into each rule as [`crate::RuleMeta`]'s `reads`). [`Parsed::parse`]
+//! runs `serde_json` over a line with that set as a guide: the whole line is
+//! validated exactly as a `serde_json::Value` parse would, but members the
+//! rules never read are parsed without being kept, strings are
+//! borrowed from the line, and what is kept goes into flat buffers reused from
+//! one line to the next, so parsing an event allocates nothing once the
+//! buffers have grown. [`Projected`] is the [`Node`] over the result: the same
+//! generated matchers run on it, monomorphized.
+//!
+//! Rules about what is kept, so that matchers see what they would see on a
+//! full parse:
+//! - an object member is kept when its key equals a path's key ignoring case
+//!   (Panther's events look keys up exactly, then ignoring case);
+//! - arrays are transparent: every element is kept, read with the same paths
+//!   as the array itself;
+//! - the value at the end of a path is kept whole, with everything below it;
+//! - an object's length counts every member, kept or not (a partly kept
+//!   object is empty exactly when the full one is);
+//! - a repeated key replaces the earlier member's value in place, as
+//!   `serde_json::Value` does.
+
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::node::{eq_ignore_case, Kind, Node, Number};
+
+const NONE: u32 = u32::MAX;
+
+/// The key paths a rule set reads, as a trie: what to keep of each event.
+#[derive(Debug, Clone)]
+pub struct Projection {
+    tries: Vec<Trie>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Trie {
+    /// Keep the value and everything below it.
+    whole: bool,
+    /// Members to keep, by key (compared ignoring case), and what to keep of them.
+    children: Vec<(Box<str>, u32)>,
+}
+
+impl Projection {
+    /// A projection keeping every path given (each a list of keys from the
+    /// event's root; list indexes are not needed, arrays being transparent),
+    /// plus `p_log_type`.
+    pub fn new<'p>(paths: impl IntoIterator<Item = &'p [&'p str]>) -> Projection {
+        let mut projection = Projection {
+            tries: vec![Trie::default()],
+        };
+        projection.add(&[crate::engine::P_LOG_TYPE]);
+        for path in paths {
+            projection.add(path);
+        }
+        projection
+    }
+
+    /// A projection that keeps everything (a full parse into flat buffers).
+    pub fn everything() -> Projection {
+        Projection {
+            tries: vec![Trie {
+                whole: true,
+                children: Vec::new(),
+            }],
+        }
+    }
+
+    fn add(&mut self, path: &[&str]) {
+        let mut at = 0usize;
+        for key in path {
+            if self.tries[at].whole {
+                return;
+            }
+            let found = self.tries[at]
+                .children
+                .iter()
+                .find(|(k, _)| eq_ignore_case(k, key))
+                .map(|(_, child)| *child as usize);
+            at = match found {
+                Some(child) => child,
+                None => {
+                    let child = self.tries.len();
+                    self.tries.push(Trie::default());
+                    self.tries[at]
+                        .children
+                        .push((Box::from(*key), child as u32));
+                    child
+                }
+            };
+        }
+        // The end of a path: keep it whole (and forget what was below it).
+        self.tries[at].whole = true;
+        self.tries[at].children.clear();
+    }
+
+    /// How many keys the projection names (for diagnostics and tests).
+    pub fn key_count(&self) -> usize {
+        self.tries.len() - 1
+    }
+
+    fn child(&self, trie: u32, key: &str) -> Option<u32> {
+        let node = &self.tries[trie as usize];
+        if node.whole {
+            return Some(trie);
+        }
+        node.children
+            .iter()
+            .find(|(k, _)| eq_ignore_case(k, key))
+            .map(|(_, child)| *child)
+    }
+}
+
+/// Where a kept string lives.
+#[derive(Debug, Clone, Copy)]
+enum Text {
+    /// A range of the line (strings without escapes).
+    Line(u32, u32),
+    /// A range of the parse's own buffer (strings with escapes).
+    Buffer(u32, u32),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Payload {
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(Text),
+    Array,
+    Object,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    payload: Payload,
+    /// The member's key, for a member of an object.
+    key: Option<Text>,
+    first_child: u32,
+    last_child: u32,
+    next_sibling: u32,
+    /// Elements or members, kept or not.
+    len: u32,
+}
+
+/// Reusable buffers for one line's kept fields.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    slots: Vec<Slot>,
+    text: String,
+}
+
+impl Parsed {
+    /// Empty buffers.
+    pub fn new() -> Parsed {
+        Parsed::default()
+    }
+
+    /// Parses `line`, keeping what `projection` names; on success the root
+    /// is [`Parsed::root`]. A line fails exactly when a full `serde_json`
+    /// parse into a `Value` fails, with the same message.
+    pub fn parse(&mut self, line: &str, projection: &Projection) -> Result<(), serde_json::Error> {
+        self.slots.clear();
+        self.text.clear();
+        let mut deserializer = serde_json::Deserializer::from_str(line);
+        let seed = Capture {
+            parsed: self,
+            line,
+            projection,
+            trie: 0,
+        };
+        seed.deserialize(&mut deserializer)?;
+        deserializer.end()
+    }
+
+    /// The parsed value (call after a successful [`Parsed::parse`] of `line`).
+    pub fn root<'d>(&'d self, line: &'d str) -> Projected<'d> {
+        Projected {
+            parsed: self,
+            line,
+            slot: 0,
+        }
+    }
+
+    fn push(&mut self, payload: Payload) -> u32 {
+        let index = self.slots.len() as u32;
+        self.slots.push(Slot {
+            payload,
+            key: None,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+            len: 0,
+        });
+        index
+    }
+
+    fn buffer(&mut self, text: &str) -> Text {
+        let start = self.text.len() as u32;
+        self.text.push_str(text);
+        Text::Buffer(start, self.text.len() as u32)
+    }
+
+    fn resolve<'d>(&'d self, line: &'d str, text: Text) -> &'d str {
+        match text {
+            Text::Line(start, end) => line.get(start as usize..end as usize).unwrap_or(""),
+            Text::Buffer(start, end) => self.text.get(start as usize..end as usize).unwrap_or(""),
+        }
+    }
+
+    /// Appends `child` to `parent`'s children.
+    fn append(&mut self, parent: u32, child: u32) {
+        let last = self.slots[parent as usize].last_child;
+        if last == NONE {
+            self.slots[parent as usize].first_child = child;
+        } else {
+            self.slots[last as usize].next_sibling = child;
+        }
+        self.slots[parent as usize].last_child = child;
+    }
+
+    /// Adds member `child` (its key set) to `object`; when an earlier kept
+    /// member has the same key, its value is replaced in place instead.
+    fn attach_member(&mut self, object: u32, child: u32, line: &str) {
+        if let Some(key) = self.slots[child as usize].key {
+            let key_text = self.resolve(line, key);
+            let mut at = self.slots[object as usize].first_child;
+            while at != NONE {
+                let earlier = self.slots[at as usize];
+                if earlier.key.is_some_and(|k| self.resolve(line, k) == key_text) {
+                    let new = self.slots[child as usize];
+                    let slot = &mut self.slots[at as usize];
+                    slot.payload = new.payload;
+                    slot.first_child = new.first_child;
+                    slot.last_child = new.last_child;
+                    slot.len = new.len;
+                    return;
+                }
+                at = earlier.next_sibling;
+            }
+        }
+        self.append(object, child);
+    }
+}
+
+/// Parses one value into the buffers, keeping what trie `trie` names.
+struct Capture<'p> {
+    parsed: &'p mut Parsed,
+    /// The line (borrowed strings are kept as ranges of it).
+    line: &'p str,
+    projection: &'p Projection,
+    trie: u32,
+}
+
+impl<'p> Capture<'p> {
+    fn nested(&mut self, trie: u32) -> Capture<'_> {
+        Capture {
+            parsed: &mut *self.parsed,
+            line: self.line,
+            projection: self.projection,
+            trie,
+        }
+    }
+}
+
+/// A string borrowed from `line` as a range of it.
+fn line_range(line: &str, s: &str) -> Text {
+    let start = (s.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize) as u32;
+    Text::Line(start, start + s.len() as u32)
+}
+
+impl<'de> DeserializeSeed<'de> for Capture<'_> {
+    type Value = u32;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<u32, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Capture<'_> {
+    type Value = u32;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<u32, E> {
+        Ok(self.parsed.push(Payload::Null))
+    }
+
+    fn visit_none<E>(self) -> Result<u32, E> {
+        Ok(self.parsed.push(Payload::Null))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<u32, E> {
+        Ok(self.parsed.push(Payload::Bool(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<u32, E> {
+        Ok(self.parsed.push(Payload::Number(Number::Int(v))))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<u32, E> {
+        let number = i64::try_from(v).map_or(Number::UInt(v), Number::Int);
+        Ok(self.parsed.push(Payload::Number(number)))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<u32, E> {
+        Ok(self.parsed.push(Payload::Number(Number::Float(v))))
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<u32, E> {
+        let text = line_range(self.line, v);
+        Ok(self.parsed.push(Payload::String(text)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<u32, E> {
+        let text = self.parsed.buffer(v);
+        Ok(self.parsed.push(Payload::String(text)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<u32, A::Error> {
+        let array = self.parsed.push(Payload::Array);
+        let trie = self.trie;
+        let mut len = 0u32;
+        while let Some(element) = seq.next_element_seed(self.nested(trie))? {
+            len += 1;
+            self.parsed.append(array, element);
+        }
+        self.parsed.slots[array as usize].len = len;
+        Ok(array)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<u32, A::Error> {
+        let object = self.parsed.push(Payload::Object);
+        let mut len = 0u32;
+        let line = self.line;
+        while let Some(key) = map.next_key_seed(KeySeed {
+            parsed: &mut *self.parsed,
+            line,
+        })? {
+            len += 1;
+            let child_trie = self.projection.child(self.trie, self.parsed.resolve(line, key));
+            match child_trie {
+                Some(trie) => {
+                    let child = map.next_value_seed(self.nested(trie))?;
+                    self.parsed.slots[child as usize].key = Some(key);
+                    self.parsed.attach_member(object, child, line);
+                }
+                None => map.next_value_seed(Skip)?,
+            }
+        }
+        self.parsed.slots[object as usize].len = len;
+        Ok(object)
+    }
+}
+
+/// Parses a value the rules do not read, keeping nothing. Unlike
+/// [`serde::de::IgnoredAny`] (which `serde_json` skips without decoding
+/// escapes or numbers) it goes through `serde_json`'s full parse, so a
+/// line is refused exactly when a `serde_json::Value` parse refuses it
+/// (lone surrogate escapes, numbers out of range) and with the same message.
+struct Skip;
+
+impl<'de> DeserializeSeed<'de> for Skip {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(Skip)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_borrowed_str<E>(self, _: &'de str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Skip)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(SkipKey)?.is_some() {
+            map.next_value_seed(Skip)?;
+        }
+        Ok(())
+    }
+}
+
+/// An object key the rules do not read (checked, not kept).
+struct SkipKey;
+
+impl<'de> DeserializeSeed<'de> for SkipKey {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_str(Skip)
+    }
+}
+
+/// Reads an object key as a [`Text`]: a range of the line, or of the
+/// buffer when it has escapes.
+struct KeySeed<'p> {
+    parsed: &'p mut Parsed,
+    line: &'p str,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Text;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Text, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = Text;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text, E> {
+        Ok(line_range(self.line, v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Text, E> {
+        Ok(self.parsed.buffer(v))
+    }
+}
+
+/// A node of a [`Parsed`] line: the [`Node`] the fast path's matchers read.
+#[derive(Debug, Clone, Copy)]
+pub struct Projected<'d> {
+    parsed: &'d Parsed,
+    line: &'d str,
+    slot: u32,
+}
+
+impl<'d> Projected<'d> {
+    fn slot(self) -> &'d Slot {
+        // Slots are only created by the parse, and `slot` always names one.
+        &self.parsed.slots[self.slot as usize]
+    }
+
+    fn at(self, slot: u32) -> Projected<'d> {
+        Projected { slot, ..self }
+    }
+
+    fn children(self) -> impl Iterator<Item = Projected<'d>> {
+        let mut next = match self.slot().payload {
+            Payload::Array | Payload::Object => self.slot().first_child,
+            _ => NONE,
+        };
+        std::iter::from_fn(move || {
+            if next == NONE {
+                return None;
+            }
+            let current = self.at(next);
+            next = current.slot().next_sibling;
+            Some(current)
+        })
+    }
+
+    fn key(self) -> Option<&'d str> {
+        self.slot()
+            .key
+            .map(|key| self.parsed.resolve(self.line, key))
+    }
+}
+
+impl<'d> Node<'d> for Projected<'d> {
+    fn kind(self) -> Kind {
+        match self.slot().payload {
+            Payload::Null => Kind::Null,
+            Payload::Bool(_) => Kind::Bool,
+            Payload::Number(_) => Kind::Number,
+            Payload::String(_) => Kind::String,
+            Payload::Array => Kind::Array,
+            Payload::Object => Kind::Object,
+        }
+    }
+
+    fn as_str(self) -> Option<&'d str> {
+        match self.slot().payload {
+            Payload::String(text) => Some(self.parsed.resolve(self.line, text)),
+            _ => None,
+        }
+    }
+
+    fn as_bool(self) -> Option<bool> {
+        match self.slot().payload {
+            Payload::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    fn as_number(self) -> Option<Number> {
+        match self.slot().payload {
+            Payload::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    fn get(self, key: &str) -> Option<Self> {
+        if !matches!(self.slot().payload, Payload::Object) {
+            return None;
+        }
+        self.children().find(|member| member.key() == Some(key))
+    }
+
+    fn index(self, index: usize) -> Option<Self> {
+        if !matches!(self.slot().payload, Payload::Array) {
+            return None;
+        }
+        self.children().nth(index)
+    }
+
+    fn len(self) -> usize {
+        match self.slot().payload {
+            Payload::Array | Payload::Object => self.slot().len as usize,
+            _ => 0,
+        }
+    }
+
+    fn elements(self) -> impl Iterator<Item = Self> {
+        let array = matches!(self.slot().payload, Payload::Array);
+        self.children().filter(move |_| array)
+    }
+
+    fn members(self) -> impl Iterator<Item = (&'d str, Self)> {
+        let object = matches!(self.slot().payload, Payload::Object);
+        self.children()
+            .filter(move |_| object)
+            .map(|member| (member.key().unwrap_or(""), member))
+    }
+
+    fn to_json(self) -> serde_json::Value {
+        use serde_json::Value;
+        match self.slot().payload {
+            Payload::Null => Value::Null,
+            Payload::Bool(b) => Value::Bool(b),
+            Payload::Number(Number::Int(i)) => Value::from(i),
+            Payload::Number(Number::UInt(u)) => Value::from(u),
+            Payload::Number(Number::Float(f)) => {
+                serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+            }
+            Payload::String(text) => Value::String(self.parsed.resolve(self.line, text).to_owned()),
+            Payload::Array => Value::Array(self.children().map(Node::to_json).collect()),
+            Payload::Object => Value::Object(
+                self.members()
+                    .map(|(key, value)| (key.to_owned(), value.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn parse_with(line: &str, paths: &[&[&str]]) -> (Parsed, Value) {
+        let projection = Projection::new(paths.iter().copied());
+        let mut parsed = Parsed::new();
+        parsed.parse(line, &projection).expect("valid JSON");
+        let json = parsed.root(line).to_json();
+        (parsed, json)
+    }
+
+    #[test]
+    fn everything_round_trips_like_serde_json() {
+        let line = r#"{"a": [1, -2, 3.5, 18446744073709551615, true, null, "x\"y"], "b": {"c": {}, "d": []}, "é\n": "ü"}"#;
+        let projection = Projection::everything();
+        let mut parsed = Parsed::new();
+        parsed.parse(line, &projection).expect("valid JSON");
+        let full: Value = serde_json::from_str(line).expect("valid JSON");
+        assert_eq!(parsed.root(line).to_json(), full);
+    }
+
+    #[test]
+    fn only_named_paths_are_kept_and_ends_are_whole() {
+        let line = r#"{"p_log_type": "T", "verb": "get", "user": {"username": "u", "groups": ["g"]}, "objectRef": {"resource": "secrets", "x": 1}, "big": {"a": [1, 2]}}"#;
+        let (parsed, json) = parse_with(line, &[&["verb"], &["objectRef", "resource"], &["user"]]);
+        assert_eq!(
+            json,
+            json!({"p_log_type": "T", "verb": "get", "user": {"username": "u", "groups": ["g"]}, "objectRef": {"resource": "secrets"}})
+        );
+        // Lengths count every member, so emptiness is exact.
+        let root = parsed.root(line);
+        assert_eq!(root.len(), 5);
+        assert_eq!(root.get("objectRef").map(Node::len), Some(2));
+    }
+
+    #[test]
+    fn keys_are_kept_ignoring_case_and_arrays_are_transparent() {
+        let line = r#"{"ObjectRef": {"Resource": "a"}, "objectref": {"resource": "b"}, "items": [{"id": 1, "x": 2}, {"id": 3}]}"#;
+        let (parsed, json) = parse_with(line, &[&["objectRef", "resource"], &["items", "id"]]);
+        assert_eq!(
+            json,
+            json!({"ObjectRef": {"Resource": "a"}, "objectref": {"resource": "b"}, "items": [{"id": 1}, {"id": 3}]})
+        );
+        let root = parsed.root(line);
+        let found = root.get_ci("objectRef").and_then(|o| o.get_ci("resource"));
+        assert_eq!(found.and_then(Node::as_str), Some("a"));
+    }
+
+    #[test]
+    fn repeated_keys_replace_in_place_like_serde_json() {
+        let line = r#"{"Verb": "a", "verb": "b", "Verb": "c", "p_log_type": "T"}"#;
+        let (parsed, json) = parse_with(line, &[&["verb"]]);
+        let full: Value = serde_json::from_str(line).expect("valid JSON");
+        assert_eq!(json, full);
+        assert_eq!(parsed.root(line).get_ci("VERB").and_then(Node::as_str), Some("c"));
+    }
+
+    #[test]
+    fn escaped_strings_and_keys_are_buffered() {
+        let line = r#"{"v\u0065rb": "g\u00e9t", "p_log_type": "T"}"#;
+        let (parsed, _) = parse_with(line, &[&["verb"]]);
+        assert_eq!(parsed.root(line).get("verb").and_then(Node::as_str), Some("gét"));
+    }
+
+    #[test]
+    fn a_line_fails_exactly_when_a_full_parse_fails() {
+        let projection = Projection::new([]);
+        let mut parsed = Parsed::new();
+        let deep = format!("{{\"skipped\": {}{}}}", "[".repeat(200), "]".repeat(200));
+        let lines = [
+            "{\"a\": 1",
+            "{\"a\": 1} x",
+            "{\"a\": [1,]}",
+            "{\"a\": {\"b\": 1,}}",
+            "nope",
+            "{\"a\": \"\\ud800\"}",
+            "{\"a\": 1e999}",
+            "{\"a\": NaN}",
+            "{\"a\": \"\\x\"}",
+            deep.as_str(),
+            "{\"a\": [1, {\"b\": [true, null, \"\\u00e9\"]}], \"c\": -0.0}",
+            " {} ",
+        ];
+        for line in lines {
+            let ours = parsed.parse(line, &projection).map_err(|e| e.to_string());
+            let theirs = serde_json::from_str::<Value>(line).map_err(|e| e.to_string());
+            assert_eq!(ours.err(), theirs.err(), "{line}");
+        }
+    }
+}
