@@ -320,9 +320,11 @@ pub fn render_test(test: &Test) -> Result<String> {
             PyType::Bool => "is_boolean".to_owned(),
             PyType::Dict => "is_object".to_owned(),
             PyType::List => "is_array".to_owned(),
-            PyType::None | PyType::Int | PyType::Float => return error(format!(
+            PyType::None | PyType::Int | PyType::Float => {
+                return error(format!(
                 "the exact type test {ty:?} has no catalog syntax (rules cannot write it either)"
-            )),
+            ))
+            }
         },
         Test::IsIp => "is_ip".to_owned(),
         Test::IsIpv4 => "is_ipv4".to_owned(),
