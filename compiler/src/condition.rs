@@ -7,18 +7,20 @@
 //! rule's `Condition:` key, reporting errors at their line and column in the
 //! YAML file.
 //!
-//! Grammar (whitespace is free between tokens):
+//! Grammar (whitespace is free between tokens; docs/rule-format.md lists the
+//! operators, forms and transforms):
 //!
 //! ```text
 //! condition  := or
 //! or         := and ("or" and)*
 //! and        := unary ("and" unary)*
-//! unary      := "not" unary | "(" or ")" | comparison
-//! comparison := field ( "is_null" | "is_not_null"
-//!                     | ("in" | "not" "in") list
-//!                     | ("eq" | "ne" | "gt" | "ge" | "lt" | "le" | "contains"
-//!                        | "not" "contains" | "starts_with" | "ends_with") value )
-//! field      := key ("." key | "[" digits "]")*
+//! unary      := "not" unary | "(" or ")" | "true" | "false" | form | comparison
+//! form       := ("one_of" | "none_of") "(" (or ("," or)*)? ")"
+//!             | quantifier "(" subject "," or ")" | "guard" "(" or "," string "," or ")"
+//! comparison := subject ( unary_op | ("in" | "not" "in") list
+//!                       | binary_op (value | "{" subject "}") )
+//! subject    := field | call                 (a call: a value transform)
+//! field      := "@" | "."? key ("." key | "[" digits "]" | "[*]")*
 //! key        := [A-Za-z0-9_:@$/-]+ | "`" [^`]+ "`"
 //! list       := "[" (value ("," value)* ","?)? "]"
 //! value      := '"' (char | \" | \\)* '"' | "'" (char | \' | \\)* "'"
