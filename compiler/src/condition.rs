@@ -1402,8 +1402,11 @@ fn operator(i: &mut Input<'_>, field: &str) -> PResult<Spanned<Op>> {
             Some("contains") => Op::NotContains,
             other => {
                 let help = match other {
-                    Some("starts_with" | "ends_with" | "eq") => {
-                        format!("write `not ({field} {} ...)`", other.unwrap_or_default())
+                    Some(w) if Op::from_word(w).is_some_and(Op::takes_no_value) => {
+                        format!("write `not {field} {w}`")
+                    }
+                    Some(w) if Op::from_word(w).is_some() => {
+                        format!("write `not ({field} {w} ...)`")
                     }
                     _ => "the negated operators are `not in` and `not contains`".to_owned(),
                 };

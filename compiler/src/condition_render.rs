@@ -843,6 +843,14 @@ mod tests {
             "unknown document `log` at column 9 (documents are declared by data models)"
         );
         assert_eq!(
+            err("a not exists"),
+            "expected `in` or `contains` after `not`, found `exists` at column 7 (write `not a exists`)"
+        );
+        assert_eq!(
+            err("a not matches \"x\""),
+            "expected `in` or `contains` after `not`, found `matches` at column 7 (write `not (a matches ...)`)"
+        );
+        assert_eq!(
             err("a is_truthy {b}"),
             "`is_truthy` takes no value at column 13 (remove the value)"
         );
