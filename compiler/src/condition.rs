@@ -7,18 +7,20 @@
 //! rule's `Condition:` key, reporting errors at their line and column in the
 //! YAML file.
 //!
-//! Grammar (whitespace is free between tokens):
+//! Grammar (whitespace is free between tokens; docs/rule-format.md lists the
+//! operators, forms and transforms):
 //!
 //! ```text
 //! condition  := or
 //! or         := and ("or" and)*
 //! and        := unary ("and" unary)*
-//! unary      := "not" unary | "(" or ")" | comparison
-//! comparison := field ( "is_null" | "is_not_null"
-//!                     | ("in" | "not" "in") list
-//!                     | ("eq" | "ne" | "gt" | "ge" | "lt" | "le" | "contains"
-//!                        | "not" "contains" | "starts_with" | "ends_with") value )
-//! field      := key ("." key | "[" digits "]")*
+//! unary      := "not" unary | "(" or ")" | "true" | "false" | form | comparison
+//! form       := ("one_of" | "none_of") "(" (or ("," or)*)? ")"
+//!             | quantifier "(" subject "," or ")" | "guard" "(" or "," string "," or ")"
+//! comparison := subject ( unary_op | ("in" | "not" "in") list
+//!                       | binary_op (value | "{" subject "}") )
+//! subject    := field | call                 (a call: a value transform)
+//! field      := "@" | "."? key ("." key | "[" digits "]" | "[*]")*
 //! key        := [A-Za-z0-9_:@$/-]+ | "`" [^`]+ "`"
 //! list       := "[" (value ("," value)* ","?)? "]"
 //! value      := '"' (char | \" | \\)* '"' | "'" (char | \' | \\)* "'"
@@ -29,20 +31,21 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
 
+use rulec_runtime::PyType;
 use winnow::combinator::{not, opt, peek};
 use winnow::error::{ErrMode, ModalResult, ParserError};
 use winnow::stream::{LocatingSlice, Location, Stateful};
-use winnow::token::{any, one_of, take_till, take_while};
+use winnow::token::{any, one_of, take, take_till, take_while};
 use winnow::Parser;
 use yaml_serde::Value;
 
 use crate::diag::did_you_mean;
 use crate::expr_parse::Scope;
-use crate::ir::{CmpOp, Expr, FieldRef, Lit, NumLit, Seg, Test};
+use crate::ir::{CmpOp, Expr, FieldRef, Lit, NumLit, PairOp, Quantifier, Seg, Test, ValueExpr};
 use crate::yaml::{Reader, YNode};
 
 /// The operators, as written.
-pub const OPERATORS: [&str; 14] = [
+pub const OPERATORS: [&str; 34] = [
     "eq",
     "ne",
     "gt",
@@ -57,6 +60,67 @@ pub const OPERATORS: [&str; 14] = [
     "ends_with",
     "is_null",
     "is_not_null",
+    "ieq",
+    "icontains",
+    "istarts_with",
+    "iends_with",
+    "matches",
+    "in_cidr",
+    "exists",
+    "is_null_or_empty",
+    "is_truthy",
+    "is_integer",
+    "is_number",
+    "is_string",
+    "is_boolean",
+    "is_object",
+    "is_array",
+    "is_ip",
+    "is_ipv4",
+    "is_ipv6",
+    "is_ip_public",
+    "is_ip_private",
+];
+
+/// The condition forms written like calls (`one_of(a, b)`), as opposed to the
+/// value transforms in [`FUNCTIONS`].
+pub const FORMS: [&str; 7] = [
+    "one_of",
+    "none_of",
+    "any_element",
+    "all_elements",
+    "no_element",
+    "one_element",
+    "guard",
+];
+
+/// The value transforms, written like calls (`lower(verb)`).
+pub const FUNCTIONS: [&str; 25] = [
+    "computed",
+    "missing",
+    "lower",
+    "join",
+    "url_decode",
+    "const",
+    "object",
+    "keys",
+    "distinct",
+    "sort",
+    "flatten",
+    "each",
+    "path",
+    "get",
+    "doc_path",
+    "doc_get",
+    "dict_get",
+    "text",
+    "split",
+    "after_last",
+    "concat",
+    "first_truthy",
+    "first_present",
+    "list_of_truthy",
+    "if",
 ];
 
 /// How deeply parentheses and `not` may nest.
@@ -142,6 +206,46 @@ pub enum Op {
     IsNull,
     /// `is_not_null`.
     IsNotNull,
+    /// `ieq`: equal ignoring case.
+    IEq,
+    /// `icontains`.
+    IContains,
+    /// `istarts_with`.
+    IStartsWith,
+    /// `iends_with`.
+    IEndsWith,
+    /// `matches`: a regular expression finds a match.
+    Matches,
+    /// `in_cidr`: an IP address inside a network.
+    InCidr,
+    /// `exists`: the key is present.
+    Exists,
+    /// `is_null_or_empty`.
+    IsNullOrEmpty,
+    /// `is_truthy`.
+    IsTruthy,
+    /// `is_integer`.
+    IsInteger,
+    /// `is_number`.
+    IsNumber,
+    /// `is_string`.
+    IsString,
+    /// `is_boolean`.
+    IsBoolean,
+    /// `is_object`.
+    IsObject,
+    /// `is_array`.
+    IsArray,
+    /// `is_ip`.
+    IsIp,
+    /// `is_ipv4`.
+    IsIpv4,
+    /// `is_ipv6`.
+    IsIpv6,
+    /// `is_ip_public`.
+    IsIpPublic,
+    /// `is_ip_private`.
+    IsIpPrivate,
 }
 
 impl Op {
@@ -162,6 +266,66 @@ impl Op {
             Op::EndsWith => "ends_with",
             Op::IsNull => "is_null",
             Op::IsNotNull => "is_not_null",
+            Op::IEq => "ieq",
+            Op::IContains => "icontains",
+            Op::IStartsWith => "istarts_with",
+            Op::IEndsWith => "iends_with",
+            Op::Matches => "matches",
+            Op::InCidr => "in_cidr",
+            Op::Exists => "exists",
+            Op::IsNullOrEmpty => "is_null_or_empty",
+            Op::IsTruthy => "is_truthy",
+            Op::IsInteger => "is_integer",
+            Op::IsNumber => "is_number",
+            Op::IsString => "is_string",
+            Op::IsBoolean => "is_boolean",
+            Op::IsObject => "is_object",
+            Op::IsArray => "is_array",
+            Op::IsIp => "is_ip",
+            Op::IsIpv4 => "is_ipv4",
+            Op::IsIpv6 => "is_ipv6",
+            Op::IsIpPublic => "is_ip_public",
+            Op::IsIpPrivate => "is_ip_private",
+        }
+    }
+
+    /// Whether the operator takes no value (`is_null`, `exists`, `is_ip`...).
+    pub fn takes_no_value(self) -> bool {
+        match self {
+            Op::IsNull
+            | Op::IsNotNull
+            | Op::Exists
+            | Op::IsNullOrEmpty
+            | Op::IsTruthy
+            | Op::IsInteger
+            | Op::IsNumber
+            | Op::IsString
+            | Op::IsBoolean
+            | Op::IsObject
+            | Op::IsArray
+            | Op::IsIp
+            | Op::IsIpv4
+            | Op::IsIpv6
+            | Op::IsIpPublic
+            | Op::IsIpPrivate => true,
+            Op::Eq
+            | Op::Ne
+            | Op::Gt
+            | Op::Ge
+            | Op::Lt
+            | Op::Le
+            | Op::In
+            | Op::NotIn
+            | Op::Contains
+            | Op::NotContains
+            | Op::StartsWith
+            | Op::EndsWith
+            | Op::IEq
+            | Op::IContains
+            | Op::IStartsWith
+            | Op::IEndsWith
+            | Op::Matches
+            | Op::InCidr => false,
         }
     }
 
@@ -179,6 +343,26 @@ impl Op {
             "ends_with" => Op::EndsWith,
             "is_null" => Op::IsNull,
             "is_not_null" => Op::IsNotNull,
+            "ieq" => Op::IEq,
+            "icontains" => Op::IContains,
+            "istarts_with" => Op::IStartsWith,
+            "iends_with" => Op::IEndsWith,
+            "matches" => Op::Matches,
+            "in_cidr" => Op::InCidr,
+            "exists" => Op::Exists,
+            "is_null_or_empty" => Op::IsNullOrEmpty,
+            "is_truthy" => Op::IsTruthy,
+            "is_integer" => Op::IsInteger,
+            "is_number" => Op::IsNumber,
+            "is_string" => Op::IsString,
+            "is_boolean" => Op::IsBoolean,
+            "is_object" => Op::IsObject,
+            "is_array" => Op::IsArray,
+            "is_ip" => Op::IsIp,
+            "is_ipv4" => Op::IsIpv4,
+            "is_ipv6" => Op::IsIpv6,
+            "is_ip_public" => Op::IsIpPublic,
+            "is_ip_private" => Op::IsIpPrivate,
             _ => return None,
         })
     }
@@ -202,12 +386,99 @@ pub struct Spanned<T> {
 /// What an operator compares with.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
-    /// No value (`is_null`, `is_not_null`).
+    /// No value (`is_null`, `is_not_null`, `exists`...).
     None,
     /// One constant.
     Value(Spanned<Lit>),
     /// A list of constants (`in`, `not in`).
     List(Vec<Spanned<Lit>>),
+    /// Another field, in braces (`ne {recipientAccountId}`): a multi-key comparison.
+    Field(Spanned<Subject>),
+}
+
+/// What a comparison reads, before names are resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Subject {
+    /// A field's path, as written (`a.b[0]`); `raw` when it starts with `.`
+    /// (a raw key even where a data-model field has the same name).
+    Path {
+        /// The path; empty for `@`, the current value.
+        path: Vec<Seg>,
+        /// Written with a leading `.`.
+        raw: bool,
+    },
+    /// A computed value: a transform (`lower(verb)`) or `computed(...)`.
+    Value(Box<ValueAst>),
+}
+
+/// A value transform as written, before names are resolved: the catalog
+/// form of the IR's [`ValueExpr`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueAst {
+    /// A field (`verb`, `.verb`, `@`).
+    Field(Spanned<Subject>),
+    /// A constant string.
+    Literal(String),
+    /// `computed(v)` as an argument: the field whose value is computed by `v`.
+    Computed(Box<ValueAst>),
+    /// `missing()`.
+    Missing,
+    /// `lower(v)`.
+    Lower(Box<ValueAst>),
+    /// `join(v, "sep")`.
+    Join(Box<ValueAst>, Spanned<String>),
+    /// `url_decode(v)`.
+    UrlDecode(Box<ValueAst>),
+    /// `const(<JSON>)`.
+    Const(serde_json::Value),
+    /// `object("key": v, ...)`.
+    Object(Vec<(String, ValueAst)>),
+    /// `keys(v)`.
+    Keys(Box<ValueAst>),
+    /// `distinct(v)`.
+    Distinct(Box<ValueAst>),
+    /// `sort(v)`.
+    Sort(Box<ValueAst>),
+    /// `flatten(v)`.
+    Flatten(Box<ValueAst>),
+    /// `each(list, where cond, to v)`.
+    Each {
+        /// The list.
+        list: Box<ValueAst>,
+        /// `where`.
+        filter: Option<Box<Cond>>,
+        /// `to`.
+        to: Option<Box<ValueAst>>,
+    },
+    /// `path("a", "b")` (exact keys) or `get("a", "b")` (Python's `deep_get`).
+    EventPath {
+        /// The keys.
+        keys: Vec<String>,
+        /// `get`.
+        case_insensitive: bool,
+    },
+    /// `doc_path("doc", "a", "b")`.
+    DocPath(Spanned<String>, Vec<String>),
+    /// `doc_get("doc", "key")`.
+    DocGet(Spanned<String>, String),
+    /// `dict_get(v, "key")`.
+    DictGet(Box<ValueAst>, String),
+    /// `text(v)`.
+    Text(Box<ValueAst>),
+    /// `split(v, "sep", index)`.
+    Split(Box<ValueAst>, Spanned<String>, usize),
+    /// `after_last(v, "sep")`.
+    AfterLast(Box<ValueAst>, Spanned<String>),
+    /// `concat(v, ...)`.
+    Concat(Vec<ValueAst>),
+    /// `first_truthy(v, ...)`.
+    FirstTruthy(Vec<ValueAst>),
+    /// `first_present(v, ...)`.
+    FirstPresent(Vec<ValueAst>),
+    /// `list_of_truthy(v)`.
+    ListOfTruthy(Box<ValueAst>),
+    /// `if(cond, then, else)`.
+    If(Box<Cond>, Box<ValueAst>, Box<ValueAst>),
 }
 
 /// A parsed condition, before its field names are resolved.
@@ -219,10 +490,35 @@ pub enum Cond {
     Or(Vec<Cond>),
     /// `not a`.
     Not(Box<Cond>),
+    /// `true` / `false`.
+    Const(bool),
+    /// `one_of(a, b, ...)`: exactly one holds.
+    OnlyOne(Vec<Cond>),
+    /// `none_of(a, b, ...)`: none holds.
+    NoneOf(Vec<Cond>),
+    /// `any_element(list, cond)` and the other quantifiers.
+    Each {
+        /// The list.
+        list: Spanned<Subject>,
+        /// How the elements are counted.
+        quantifier: Quantifier,
+        /// The condition on each element (its keys read from the element).
+        body: Box<Cond>,
+    },
+    /// `guard(requires, "message", body)`: raises `message` when `requires`
+    /// is false, else `body` decides.
+    Guard {
+        /// The precondition.
+        requires: Box<Cond>,
+        /// The error.
+        message: String,
+        /// The condition.
+        body: Box<Cond>,
+    },
     /// `field op value`.
     Compare {
-        /// The field's path, as written (`a.b[0]`).
-        field: Spanned<Vec<Seg>>,
+        /// The field, as written.
+        field: Spanned<Subject>,
         /// The operator.
         op: Spanned<Op>,
         /// Its value or list, if it takes one.
@@ -467,11 +763,19 @@ fn unary(i: &mut Input<'_>) -> PResult<Cond> {
         leave(i);
         return Ok(inner);
     }
+    if let Some(value) = constant(i)? {
+        return Ok(Cond::Const(value));
+    }
+    if let Some(name) = call_name(i) {
+        if let Some(cond) = form(i, &name)? {
+            return Ok(cond);
+        }
+    }
     comparison(i)
 }
 
 fn comparison(i: &mut Input<'_>) -> PResult<Cond> {
-    let field = field(i)?;
+    let field = subject(i)?;
     let field_text = i
         .state
         .text
@@ -481,11 +785,11 @@ fn comparison(i: &mut Input<'_>) -> PResult<Cond> {
     ws(i)?;
     let op = operator(i, &field_text)?;
     let operand = match op.value {
-        Op::IsNull | Op::IsNotNull => {
+        op_value if op_value.takes_no_value() => {
             ws(i)?;
             let at = i.current_token_start();
             let next = rest(i);
-            let takes_value = next.starts_with(['"', '\'', '[', '-'])
+            let takes_value = next.starts_with(['"', '\'', '[', '-', '{'])
                 || next.starts_with(|c: char| c.is_ascii_digit())
                 || ["true", "false", "null"].iter().any(|w| {
                     next.strip_prefix(w)
@@ -511,34 +815,500 @@ fn comparison(i: &mut Input<'_>) -> PResult<Cond> {
                     Some("use `in` to test membership in a list".to_owned()),
                 );
             }
-            Operand::Value(value(i, &format!("a value after `{other}`"))?)
+            if opt('{').parse_next(i)?.is_some() {
+                ws(i)?;
+                let inner = subject(i)?;
+                ws(i)?;
+                if opt('}').parse_next(i)?.is_none() {
+                    return fail(
+                        i.current_token_start(),
+                        format!("expected `}}` after the field, found {}", found(i)),
+                        Some("a field operand is written `{field}`".to_owned()),
+                    );
+                }
+                Operand::Field(inner)
+            } else {
+                Operand::Value(value(i, &format!("a value after `{other}`"))?)
+            }
         }
     };
     Ok(Cond::Compare { field, op, operand })
 }
 
-fn field(i: &mut Input<'_>) -> PResult<Spanned<Vec<Seg>>> {
-    let start = i.current_token_start();
-    let Some((first, quoted)) = key(i)? else {
-        let help = if rest(i).starts_with(['"', '\'']) {
-            "field names are not quoted; write a key with spaces or dots in backquotes: `my key`"
-        } else {
-            "a condition is `field operator value`, `not ...` or `( ... )`"
+/// The name of a call (`one_of(`, `lower(`) when one starts here: a word
+/// directly followed by `(`.
+fn call_name(i: &Input<'_>) -> Option<String> {
+    let text = rest(i);
+    let len = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(text.len());
+    (len > 0 && text[len..].starts_with('(')).then(|| text[..len].to_owned())
+}
+
+/// `true` / `false` standing alone as a condition (not a field named so):
+/// followed by the end, `)`, `,`, `and` or `or`.
+fn constant(i: &mut Input<'_>) -> PResult<Option<bool>> {
+    for (word, value) in [("true", true), ("false", false)] {
+        let Some(after) = rest(i).strip_prefix(word) else {
+            continue;
         };
+        if after.starts_with(continues_word) {
+            continue;
+        }
+        let next = after.trim_start();
+        let is_word = |w: &str| {
+            next.strip_prefix(w)
+                .is_some_and(|a| !a.starts_with(continues_word))
+        };
+        if next.is_empty() || next.starts_with([')', ',']) || is_word("and") || is_word("or") {
+            take(word.len()).void().parse_next(i)?;
+            return Ok(Some(value));
+        }
+    }
+    Ok(None)
+}
+
+/// Consumes `(`, `,` or `)` (after spaces), or fails naming what `what` expected.
+fn punct(i: &mut Input<'_>, c: char, what: &str) -> PResult<()> {
+    ws(i)?;
+    if opt(c).parse_next(i)?.is_none() {
         return fail(
-            start,
-            format!("expected a field name, found {}", found(i)),
-            Some(help.to_owned()),
-        );
-    };
-    if !quoted && (first == "and" || first == "or") {
-        return fail(
-            start,
-            format!("expected a field name, found `{first}`"),
-            Some("a field is missing before it; write a field named so in backquotes".to_owned()),
+            i.current_token_start(),
+            format!("expected `{c}` {what}, found {}", found(i)),
+            None,
         );
     }
-    let mut path = vec![Seg::Key(first)];
+    Ok(())
+}
+
+/// A condition form written as a call: `one_of(...)`, `none_of(...)`, the
+/// list quantifiers and `guard(...)`. `None` when `name` is not one.
+fn form(i: &mut Input<'_>, name: &str) -> PResult<Option<Cond>> {
+    let quantifier = match name {
+        "any_element" => Some(Quantifier::Any),
+        "all_elements" => Some(Quantifier::All),
+        "no_element" => Some(Quantifier::None),
+        "one_element" => Some(Quantifier::OnlyOne),
+        "one_of" | "none_of" | "guard" => None,
+        _ => return Ok(None),
+    };
+    let start = i.current_token_start();
+    enter(i, start)?;
+    take(name.len() + 1).void().parse_next(i)?;
+    let what = format!("in `{name}(...)`");
+    let cond = if let Some(quantifier) = quantifier {
+        ws(i)?;
+        let list = subject(i)?;
+        punct(i, ',', &format!("after the list {what}"))?;
+        let body = or_expr(i)?;
+        punct(i, ')', &format!("to close `{name}(`"))?;
+        Cond::Each {
+            list,
+            quantifier,
+            body: Box::new(body),
+        }
+    } else if name == "guard" {
+        let requires = or_expr(i)?;
+        punct(i, ',', &format!("after the precondition {what}"))?;
+        ws(i)?;
+        let message = match peek(opt(any)).parse_next(i)? {
+            Some(q @ ('"' | '\'')) => quoted(i, q)?,
+            _ => {
+                return fail(
+                    i.current_token_start(),
+                    format!(
+                        "expected the error message (a string) {what}, found {}",
+                        found(i)
+                    ),
+                    None,
+                )
+            }
+        };
+        punct(i, ',', &format!("after the message {what}"))?;
+        let body = or_expr(i)?;
+        punct(i, ')', &format!("to close `{name}(`"))?;
+        Cond::Guard {
+            requires: Box::new(requires),
+            message,
+            body: Box::new(body),
+        }
+    } else {
+        let mut items = Vec::new();
+        ws(i)?;
+        if opt(')').parse_next(i)?.is_none() {
+            loop {
+                items.push(or_expr(i)?);
+                ws(i)?;
+                if opt(',').parse_next(i)?.is_some() {
+                    continue;
+                }
+                punct(i, ')', &format!("or `,` {what}"))?;
+                break;
+            }
+        }
+        if name == "one_of" {
+            Cond::OnlyOne(items)
+        } else {
+            Cond::NoneOf(items)
+        }
+    };
+    leave(i);
+    Ok(Some(cond))
+}
+
+/// What a comparison reads: a field (`a.b`, `.a`, `@`), a transform call
+/// (`lower(a)`) or `computed(...)`.
+fn subject(i: &mut Input<'_>) -> PResult<Spanned<Subject>> {
+    let start = i.current_token_start();
+    if let Some(name) = call_name(i) {
+        let value = call(i, &name)?;
+        let value = match value {
+            ValueAst::Computed(inner) => *inner,
+            other => other,
+        };
+        return Ok(Spanned {
+            value: Subject::Value(Box::new(value)),
+            span: start..i.current_token_start(),
+        });
+    }
+    let raw = rest(i).starts_with('.')
+        && rest(i)[1..].starts_with(|c: char| is_key_char(c) || c == '`' || c == '[');
+    if raw {
+        take(1usize).void().parse_next(i)?;
+    }
+    let path = field(i, raw)?;
+    Ok(Spanned {
+        value: Subject::Path {
+            path: path.value,
+            raw,
+        },
+        span: start..path.span.end,
+    })
+}
+
+/// A transform argument: a call, a string, or a field.
+fn value_arg(i: &mut Input<'_>) -> PResult<ValueAst> {
+    ws(i)?;
+    if let Some(name) = call_name(i) {
+        return call(i, &name);
+    }
+    if let Some(q @ ('"' | '\'')) = peek(opt(any)).parse_next(i)? {
+        return Ok(ValueAst::Literal(quoted(i, q)?));
+    }
+    Ok(ValueAst::Field(subject(i)?))
+}
+
+/// A string argument, with its span.
+fn string_arg(i: &mut Input<'_>, what: &str) -> PResult<Spanned<String>> {
+    ws(i)?;
+    let start = i.current_token_start();
+    match peek(opt(any)).parse_next(i)? {
+        Some(q @ ('"' | '\'')) => {
+            let value = quoted(i, q)?;
+            Ok(Spanned {
+                value,
+                span: start..i.current_token_start(),
+            })
+        }
+        _ => fail(
+            start,
+            format!("expected {what} (a quoted string), found {}", found(i)),
+            None,
+        ),
+    }
+}
+
+/// A JSON value, up to the `)` or `,` that ends it.
+fn json_arg(i: &mut Input<'_>) -> PResult<serde_json::Value> {
+    ws(i)?;
+    let start = i.current_token_start();
+    let text = rest(i);
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut end = text.len();
+    for (at, c) in text.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '[' | '{' => depth += 1,
+            ']' | '}' => depth = depth.saturating_sub(1),
+            ')' | ',' if depth == 0 => {
+                end = at;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let json = text[..end].trim_end();
+    match serde_json::from_str(json) {
+        Ok(value) => {
+            take(json.len()).void().parse_next(i)?;
+            Ok(value)
+        }
+        Err(e) => fail(start, format!("`const` takes a JSON value: {e}"), None),
+    }
+}
+
+/// Comma-separated transform arguments up to `)`; at least `min`.
+fn value_args(i: &mut Input<'_>, name: &str, min: usize) -> PResult<Vec<ValueAst>> {
+    let mut out = Vec::new();
+    ws(i)?;
+    if min == 0 && opt(')').parse_next(i)?.is_some() {
+        return Ok(out);
+    }
+    loop {
+        out.push(value_arg(i)?);
+        ws(i)?;
+        if opt(',').parse_next(i)?.is_some() {
+            continue;
+        }
+        punct(i, ')', &format!("or `,` in `{name}(...)`"))?;
+        break;
+    }
+    if out.len() < min {
+        return fail(
+            i.current_token_start(),
+            format!("`{name}` takes at least {min} values"),
+            None,
+        );
+    }
+    Ok(out)
+}
+
+/// Comma-separated string arguments up to `)`.
+fn string_args(i: &mut Input<'_>, name: &str) -> PResult<Vec<String>> {
+    let mut out = Vec::new();
+    loop {
+        out.push(string_arg(i, &format!("a key in `{name}(...)`"))?.value);
+        ws(i)?;
+        if opt(',').parse_next(i)?.is_some() {
+            continue;
+        }
+        punct(i, ')', &format!("or `,` in `{name}(...)`"))?;
+        return Ok(out);
+    }
+}
+
+/// A transform call; the name is next, then `(`.
+fn call(i: &mut Input<'_>, name: &str) -> PResult<ValueAst> {
+    let start = i.current_token_start();
+    if FORMS.contains(&name) {
+        return fail(
+            start,
+            format!("`{name}(...)` is a condition, not a value"),
+            None,
+        );
+    }
+    if !FUNCTIONS.contains(&name) {
+        let help = match did_you_mean(name, FUNCTIONS.iter().copied().chain(FORMS)) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("the functions are: {}", FUNCTIONS.join(", ")),
+        };
+        return fail(start, format!("unknown function `{name}`"), Some(help));
+    }
+    enter(i, start)?;
+    take(name.len() + 1).void().parse_next(i)?;
+    let close = |i: &mut Input<'_>| punct(i, ')', &format!("to close `{name}(`"));
+    let comma = |i: &mut Input<'_>| punct(i, ',', &format!("in `{name}(...)`"));
+    let one = |i: &mut Input<'_>| -> PResult<Box<ValueAst>> {
+        let v = value_arg(i)?;
+        Ok(Box::new(v))
+    };
+    let value = match name {
+        "missing" => {
+            close(i)?;
+            ValueAst::Missing
+        }
+        "computed" => {
+            let v = one(i)?;
+            close(i)?;
+            ValueAst::Computed(v)
+        }
+        "const" => {
+            let v = json_arg(i)?;
+            close(i)?;
+            ValueAst::Const(v)
+        }
+        "lower" | "url_decode" | "keys" | "distinct" | "sort" | "flatten" | "text"
+        | "list_of_truthy" => {
+            let v = one(i)?;
+            close(i)?;
+            match name {
+                "lower" => ValueAst::Lower(v),
+                "url_decode" => ValueAst::UrlDecode(v),
+                "keys" => ValueAst::Keys(v),
+                "distinct" => ValueAst::Distinct(v),
+                "sort" => ValueAst::Sort(v),
+                "flatten" => ValueAst::Flatten(v),
+                "text" => ValueAst::Text(v),
+                _ => ValueAst::ListOfTruthy(v),
+            }
+        }
+        "join" | "after_last" => {
+            let v = one(i)?;
+            comma(i)?;
+            let sep = string_arg(i, "the separator")?;
+            close(i)?;
+            if name == "join" {
+                ValueAst::Join(v, sep)
+            } else {
+                ValueAst::AfterLast(v, sep)
+            }
+        }
+        "split" => {
+            let v = one(i)?;
+            comma(i)?;
+            let sep = string_arg(i, "the separator")?;
+            comma(i)?;
+            ws(i)?;
+            let at = i.current_token_start();
+            let index = opt(take_while(1.., |c: char| c.is_ascii_digit()))
+                .parse_next(i)?
+                .and_then(|d: &str| d.parse::<usize>().ok())
+                .filter(|n| *n <= 1_000_000);
+            let Some(index) = index else {
+                return fail(
+                    at,
+                    format!(
+                        "expected the part's index (0 to 1000000), found {}",
+                        found(i)
+                    ),
+                    None,
+                );
+            };
+            close(i)?;
+            ValueAst::Split(v, sep, index)
+        }
+        "dict_get" => {
+            let v = one(i)?;
+            comma(i)?;
+            let key = string_arg(i, "the key")?.value;
+            close(i)?;
+            ValueAst::DictGet(v, key)
+        }
+        "doc_get" => {
+            let doc = string_arg(i, "the document's name")?;
+            comma(i)?;
+            let key = string_arg(i, "the key")?.value;
+            close(i)?;
+            ValueAst::DocGet(doc, key)
+        }
+        "doc_path" => {
+            let doc = string_arg(i, "the document's name")?;
+            comma(i)?;
+            ValueAst::DocPath(doc, string_args(i, name)?)
+        }
+        "path" | "get" => ValueAst::EventPath {
+            keys: string_args(i, name)?,
+            case_insensitive: name == "get",
+        },
+        "concat" | "first_truthy" | "first_present" => {
+            let items = value_args(i, name, 1)?;
+            match name {
+                "concat" => ValueAst::Concat(items),
+                "first_truthy" => ValueAst::FirstTruthy(items),
+                _ => ValueAst::FirstPresent(items),
+            }
+        }
+        "object" => {
+            let mut entries = Vec::new();
+            ws(i)?;
+            if opt(')').parse_next(i)?.is_none() {
+                loop {
+                    let key = string_arg(i, "a key in `object(...)`")?.value;
+                    punct(i, ':', "after the key in `object(...)`")?;
+                    entries.push((key, value_arg(i)?));
+                    ws(i)?;
+                    if opt(',').parse_next(i)?.is_some() {
+                        continue;
+                    }
+                    close(i)?;
+                    break;
+                }
+            }
+            ValueAst::Object(entries)
+        }
+        "each" => {
+            let list = one(i)?;
+            let (mut filter, mut to) = (None, None);
+            loop {
+                ws(i)?;
+                if opt(')').parse_next(i)?.is_some() {
+                    break;
+                }
+                comma(i)?;
+                ws(i)?;
+                if filter.is_none() && to.is_none() && keyword(i, "where")? {
+                    filter = Some(Box::new(or_expr(i)?));
+                } else if to.is_none() && keyword(i, "to")? {
+                    to = Some(one(i)?);
+                } else {
+                    return fail(
+                        i.current_token_start(),
+                        format!(
+                            "expected `where` or `to` in `each(...)`, found {}",
+                            found(i)
+                        ),
+                        Some("write `each(list, where condition, to value)`".to_owned()),
+                    );
+                }
+            }
+            ValueAst::Each { list, filter, to }
+        }
+        _ => {
+            // "if"
+            let condition = or_expr(i)?;
+            comma(i)?;
+            let then = one(i)?;
+            comma(i)?;
+            let otherwise = one(i)?;
+            close(i)?;
+            ValueAst::If(Box::new(condition), then, otherwise)
+        }
+    };
+    leave(i);
+    Ok(value)
+}
+
+fn field(i: &mut Input<'_>, raw: bool) -> PResult<Spanned<Vec<Seg>>> {
+    let start = i.current_token_start();
+    let mut path = Vec::new();
+    // After a leading `.`, the path may start with an index: `.[0]`.
+    if !(raw && rest(i).starts_with('[')) {
+        let Some((first, quoted)) = key(i)? else {
+            let help = if rest(i).starts_with(['"', '\'']) {
+                "field names are not quoted; write a key with spaces or dots in backquotes: `my key`"
+            } else {
+                "a condition is `field operator value`, `not ...` or `( ... )`"
+            };
+            return fail(
+                start,
+                format!("expected a field name, found {}", found(i)),
+                Some(help.to_owned()),
+            );
+        };
+        if !quoted && !raw && (first == "and" || first == "or") {
+            return fail(
+                start,
+                format!("expected a field name, found `{first}`"),
+                Some(
+                    "a field is missing before it; write a field named so in backquotes".to_owned(),
+                ),
+            );
+        }
+        // A lone `@` is the current value (the element in a quantifier).
+        let current = !quoted && first == "@" && !rest(i).starts_with(['.', '[']);
+        if !current {
+            path.push(Seg::Key(first));
+        }
+    }
     loop {
         let at = i.current_token_start();
         if opt('.').parse_next(i)?.is_some() {
@@ -553,6 +1323,10 @@ fn field(i: &mut Input<'_>) -> PResult<Spanned<Vec<Seg>>> {
                 }
             }
         } else if opt('[').parse_next(i)?.is_some() {
+            if opt(('*', ']')).parse_next(i)?.is_some() {
+                path.push(Seg::Each);
+                continue;
+            }
             let index = opt(take_while(1.., |c: char| c.is_ascii_digit())).parse_next(i)?;
             let closed = opt(']').parse_next(i)?.is_some();
             match index.map(str::parse::<usize>) {
@@ -560,7 +1334,7 @@ fn field(i: &mut Input<'_>) -> PResult<Spanned<Vec<Seg>>> {
                 _ => {
                     return fail(
                         at,
-                        "expected a list index such as `[0]`",
+                        "expected a list index such as `[0]` or `[*]`",
                         Some("write other keys after a dot, or in backquotes".to_owned()),
                     )
                 }
@@ -628,8 +1402,11 @@ fn operator(i: &mut Input<'_>, field: &str) -> PResult<Spanned<Op>> {
             Some("contains") => Op::NotContains,
             other => {
                 let help = match other {
-                    Some("starts_with" | "ends_with" | "eq") => {
-                        format!("write `not ({field} {} ...)`", other.unwrap_or_default())
+                    Some(w) if Op::from_word(w).is_some_and(Op::takes_no_value) => {
+                        format!("write `not {field} {w}`")
+                    }
+                    Some(w) if Op::from_word(w).is_some() => {
+                        format!("write `not ({field} {w} ...)`")
                     }
                     _ => "the negated operators are `not in` and `not contains`".to_owned(),
                 };
@@ -871,12 +1648,39 @@ pub fn lower(
     scope: &Scope<'_>,
     known_keys: Option<&BTreeSet<String>>,
 ) -> Result<Expr, ConditionError> {
+    let each = |items: &[Cond]| -> Result<Vec<Expr>, ConditionError> {
+        items.iter().map(|c| lower(c, scope, known_keys)).collect()
+    };
     Ok(match cond {
         Cond::And(items) => Expr::All(flatten(items, scope, known_keys, true)?),
         Cond::Or(items) => Expr::Any(flatten(items, scope, known_keys, false)?),
         Cond::Not(inner) => Expr::Not(Box::new(lower(inner, scope, known_keys)?)),
+        Cond::Const(value) => Expr::Const(*value),
+        Cond::OnlyOne(items) => Expr::OnlyOne(each(items)?),
+        Cond::NoneOf(items) => Expr::NoneOf(each(items)?),
+        Cond::Each {
+            list,
+            quantifier,
+            body,
+        } => Expr::Each {
+            list: resolve_subject(list, scope, known_keys)?,
+            quantifier: *quantifier,
+            body: Box::new(as_list(lower(body, &element_scope(), None)?)),
+        },
+        Cond::Guard {
+            requires,
+            message,
+            body,
+        } => Expr::Guarded {
+            requires: Box::new(lower(requires, scope, known_keys)?),
+            message: message.clone(),
+            body: Box::new(lower(body, scope, known_keys)?),
+        },
         Cond::Compare { field, op, operand } => {
-            let field = resolve(field, scope, known_keys)?;
+            let field = resolve_subject(field, scope, known_keys)?;
+            if let Operand::Field(other) = operand {
+                return lower_pair(field, op, resolve_subject(other, scope, known_keys)?);
+            }
             let test = |test: Test| Expr::Test {
                 field: field.clone(),
                 test,
@@ -897,6 +1701,20 @@ pub fn lower(
             match (op.value, operand) {
                 (Op::IsNull, _) => test(Test::IsNull),
                 (Op::IsNotNull, _) => negate(test(Test::IsNull)),
+                (Op::Exists, _) => test(Test::Exists),
+                (Op::IsNullOrEmpty, _) => test(Test::IsNullOrEmpty),
+                (Op::IsTruthy, _) => test(Test::IsTruthy),
+                (Op::IsInteger, _) => test(Test::IsInteger),
+                (Op::IsNumber, _) => test(Test::IsNumber),
+                (Op::IsString, _) => test(Test::HasType(PyType::Str)),
+                (Op::IsBoolean, _) => test(Test::HasType(PyType::Bool)),
+                (Op::IsObject, _) => test(Test::HasType(PyType::Dict)),
+                (Op::IsArray, _) => test(Test::HasType(PyType::List)),
+                (Op::IsIp, _) => test(Test::IsIp),
+                (Op::IsIpv4, _) => test(Test::IsIpv4),
+                (Op::IsIpv6, _) => test(Test::IsIpv6),
+                (Op::IsIpPublic, _) => test(Test::IsIpPublic),
+                (Op::IsIpPrivate, _) => test(Test::IsIpPrivate),
                 (Op::In | Op::NotIn, Operand::List(items)) => {
                     let lits = items.iter().map(|l| l.value.clone()).collect();
                     let positive = test(Test::IsIn(lits));
@@ -914,6 +1732,41 @@ pub fn lower(
                 }
                 (Op::StartsWith, Operand::Value(lit)) => test(Test::StartsWith(string(lit)?)),
                 (Op::EndsWith, Operand::Value(lit)) => test(Test::EndsWith(string(lit)?)),
+                (Op::IEq, Operand::Value(lit)) => test(Test::IEquals(string(lit)?.to_lowercase())),
+                (Op::IContains, Operand::Value(lit)) => {
+                    test(Test::IContains(string(lit)?.to_lowercase()))
+                }
+                (Op::IStartsWith, Operand::Value(lit)) => {
+                    test(Test::IStartsWith(string(lit)?.to_lowercase()))
+                }
+                (Op::IEndsWith, Operand::Value(lit)) => {
+                    test(Test::IEndsWith(string(lit)?.to_lowercase()))
+                }
+                (Op::Matches, Operand::Value(lit)) => {
+                    let pattern = string(lit)?;
+                    if let Err(e) = rulec_runtime::regex::Regex::new(&pattern) {
+                        return Err(ConditionError::new(
+                            lit.span.start,
+                            format!("`{pattern}` is not a regular expression: {e}"),
+                            Some("rulec uses the `regex` crate's syntax (no look-around or backreferences)".to_owned()),
+                        ));
+                    }
+                    test(Test::Matches(pattern))
+                }
+                (Op::InCidr, Operand::Value(lit)) => {
+                    let text = string(lit)?;
+                    let Some(net) = rulec_runtime::ip::Cidr::parse(&text) else {
+                        return Err(ConditionError::new(
+                            lit.span.start,
+                            format!("`{text}` is not a network in CIDR notation"),
+                            Some(
+                                "write an address and a prefix length, e.g. `10.0.0.0/8`"
+                                    .to_owned(),
+                            ),
+                        ));
+                    };
+                    test(Test::InCidr(net))
+                }
                 (cmp @ (Op::Gt | Op::Ge | Op::Lt | Op::Le), Operand::Value(lit)) => {
                     let Some(bound) = numeric(&lit.value) else {
                         return Err(ConditionError::new(
@@ -925,13 +1778,7 @@ pub fn lower(
                             Some("write a number, for example `ge 400` or `ge \"400\"`".to_owned()),
                         ));
                     };
-                    let op = match cmp {
-                        Op::Gt => CmpOp::Gt,
-                        Op::Ge => CmpOp::Ge,
-                        Op::Lt => CmpOp::Lt,
-                        _ => CmpOp::Le,
-                    };
-                    test(Test::Compare(op, bound))
+                    test(Test::Compare(cmp_op(cmp), bound))
                 }
                 (other, _) => {
                     return Err(ConditionError::new(
@@ -942,6 +1789,203 @@ pub fn lower(
                 }
             }
         }
+    })
+}
+
+/// The comparison of `gt`, `ge`, `lt`, `le` (`le` for any other operator).
+fn cmp_op(op: Op) -> CmpOp {
+    match op {
+        Op::Gt => CmpOp::Gt,
+        Op::Ge => CmpOp::Ge,
+        Op::Lt => CmpOp::Lt,
+        _ => CmpOp::Le,
+    }
+}
+
+/// A multi-key comparison `field op {other}`.
+fn lower_pair(left: FieldRef, op: &Spanned<Op>, right: FieldRef) -> Result<Expr, ConditionError> {
+    let (pair, negated) = match op.value {
+        Op::Eq => (PairOp::Equals, false),
+        Op::Ne => (PairOp::Equals, true),
+        Op::IEq => (PairOp::IEquals, false),
+        Op::StartsWith => (PairOp::StartsWith, false),
+        Op::IStartsWith => (PairOp::IStartsWith, false),
+        Op::EndsWith => (PairOp::EndsWith, false),
+        Op::IEndsWith => (PairOp::IEndsWith, false),
+        Op::Contains => (PairOp::Contains, false),
+        Op::NotContains => (PairOp::Contains, true),
+        Op::IContains => (PairOp::IContains, false),
+        cmp @ (Op::Gt | Op::Ge | Op::Lt | Op::Le) => (PairOp::Compare(cmp_op(cmp)), false),
+        other => {
+            return Err(ConditionError::new(
+                op.span.start,
+                format!("`{other}` does not compare two fields"),
+                Some("a `{field}` operand goes with eq, ne, ieq, the string operators and the comparisons".to_owned()),
+            ))
+        }
+    };
+    let expr = Expr::Pair {
+        left,
+        op: pair,
+        right,
+    };
+    Ok(if negated {
+        Expr::Not(Box::new(expr))
+    } else {
+        expr
+    })
+}
+
+/// Where keys are read from a list element: raw keys only.
+fn element_scope() -> Scope<'static> {
+    Scope {
+        udm_names: None,
+        allow_computed: true,
+        documents: &[],
+        definitions: &[],
+    }
+}
+
+/// The IR's form of a condition that stands for a list of match expressions
+/// (`Expressions`, `Where`, `If`): always an [`Expr::All`].
+fn as_list(expr: Expr) -> Expr {
+    match expr {
+        Expr::All(items) => Expr::All(items),
+        other => Expr::All(vec![other]),
+    }
+}
+
+/// Resolves what a comparison reads.
+fn resolve_subject(
+    subject: &Spanned<Subject>,
+    scope: &Scope<'_>,
+    known_keys: Option<&BTreeSet<String>>,
+) -> Result<FieldRef, ConditionError> {
+    match &subject.value {
+        Subject::Path { path, raw: true } => Ok(FieldRef::Event(path.clone())),
+        Subject::Path { path, raw: false } => resolve(
+            &Spanned {
+                value: path.clone(),
+                span: subject.span.clone(),
+            },
+            scope,
+            known_keys,
+        ),
+        Subject::Value(value) => Ok(FieldRef::Computed(Box::new(lower_value(
+            value, scope, known_keys,
+        )?))),
+    }
+}
+
+/// Lowers a transform.
+fn lower_value(
+    value: &ValueAst,
+    scope: &Scope<'_>,
+    known_keys: Option<&BTreeSet<String>>,
+) -> Result<ValueExpr, ConditionError> {
+    let sub = |v: &ValueAst| lower_value(v, scope, known_keys).map(Box::new);
+    let all = |items: &[ValueAst]| -> Result<Vec<ValueExpr>, ConditionError> {
+        items
+            .iter()
+            .map(|v| lower_value(v, scope, known_keys))
+            .collect()
+    };
+    let separator = |sep: &Spanned<String>| {
+        if sep.value.is_empty() {
+            Err(ConditionError::new(
+                sep.span.start,
+                "the separator is empty",
+                None,
+            ))
+        } else {
+            Ok(sep.value.clone())
+        }
+    };
+    let document = |doc: &Spanned<String>| {
+        if scope.documents.contains(&doc.value) {
+            Ok(doc.value.clone())
+        } else {
+            Err(ConditionError::new(
+                doc.span.start,
+                format!("unknown document `{}`", doc.value),
+                Some("documents are declared by data models".to_owned()),
+            ))
+        }
+    };
+    Ok(match value {
+        ValueAst::Field(subject) => ValueExpr::Field(resolve_subject(subject, scope, known_keys)?),
+        ValueAst::Literal(text) => ValueExpr::Literal(text.clone()),
+        ValueAst::Computed(inner) => ValueExpr::Field(FieldRef::Computed(sub(inner)?)),
+        ValueAst::Missing => ValueExpr::Missing,
+        ValueAst::Lower(v) => ValueExpr::Lower(sub(v)?),
+        ValueAst::Join(v, sep) => ValueExpr::Join {
+            of: sub(v)?,
+            separator: separator(sep)?,
+        },
+        ValueAst::UrlDecode(v) => ValueExpr::UrlDecode(sub(v)?),
+        ValueAst::Const(json) => ValueExpr::Const(json.clone()),
+        ValueAst::Object(entries) => ValueExpr::Object(
+            entries
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), lower_value(v, scope, known_keys)?)))
+                .collect::<Result<_, ConditionError>>()?,
+        ),
+        ValueAst::Keys(v) => ValueExpr::Keys(sub(v)?),
+        ValueAst::Distinct(v) => ValueExpr::Distinct(sub(v)?),
+        ValueAst::Sort(v) => ValueExpr::Sort(sub(v)?),
+        ValueAst::Flatten(v) => ValueExpr::Flatten(sub(v)?),
+        ValueAst::Each { list, filter, to } => {
+            let element = element_scope();
+            ValueExpr::Each {
+                list: sub(list)?,
+                filter: match filter {
+                    Some(c) => Some(Box::new(as_list(lower(c, &element, None)?))),
+                    None => None,
+                },
+                to: match to {
+                    Some(v) => Some(Box::new(lower_value(v, &element, None)?)),
+                    None => None,
+                },
+            }
+        }
+        ValueAst::EventPath {
+            keys,
+            case_insensitive,
+        } => ValueExpr::EventPath {
+            keys: keys.clone(),
+            case_insensitive: *case_insensitive,
+        },
+        ValueAst::DocPath(doc, keys) => ValueExpr::DocPath {
+            doc: document(doc)?,
+            keys: keys.clone(),
+        },
+        ValueAst::DocGet(doc, key) => ValueExpr::DocGet {
+            doc: document(doc)?,
+            key: key.clone(),
+        },
+        ValueAst::DictGet(v, key) => ValueExpr::DictGet {
+            of: sub(v)?,
+            key: key.clone(),
+        },
+        ValueAst::Text(v) => ValueExpr::Text(sub(v)?),
+        ValueAst::Split(v, sep, index) => ValueExpr::SplitPart {
+            of: sub(v)?,
+            separator: separator(sep)?,
+            index: *index,
+        },
+        ValueAst::AfterLast(v, sep) => ValueExpr::AfterLast {
+            of: sub(v)?,
+            separator: separator(sep)?,
+        },
+        ValueAst::Concat(items) => ValueExpr::Concat(all(items)?),
+        ValueAst::FirstTruthy(items) => ValueExpr::FirstTruthy(all(items)?),
+        ValueAst::FirstPresent(items) => ValueExpr::FirstPresent(all(items)?),
+        ValueAst::ListOfTruthy(v) => ValueExpr::ListOfTruthy(sub(v)?),
+        ValueAst::If(condition, then, otherwise) => ValueExpr::If {
+            condition: Box::new(as_list(lower(condition, scope, known_keys)?)),
+            then: sub(then)?,
+            otherwise: sub(otherwise)?,
+        },
     })
 }
 
@@ -1148,12 +2192,47 @@ mod tests {
             ("a ends_with \"x\"", t(a(), Test::EndsWith("x".to_owned()))),
             ("a is_null", t(a(), Test::IsNull)),
             ("a is_not_null", not(t(a(), Test::IsNull))),
+            ("a ieq \"X\"", t(a(), Test::IEquals("x".to_owned()))),
+            ("a icontains \"X\"", t(a(), Test::IContains("x".to_owned()))),
+            (
+                "a istarts_with \"X\"",
+                t(a(), Test::IStartsWith("x".to_owned())),
+            ),
+            (
+                "a iends_with \"X\"",
+                t(a(), Test::IEndsWith("x".to_owned())),
+            ),
+            ("a matches \"^x\"", t(a(), Test::Matches("^x".to_owned()))),
+            (
+                "a in_cidr \"10.0.0.0/8\"",
+                t(
+                    a(),
+                    Test::InCidr(
+                        rulec_runtime::ip::Cidr::parse("10.0.0.0/8")
+                            .unwrap_or_else(|| panic!("a valid network")),
+                    ),
+                ),
+            ),
+            ("a exists", t(a(), Test::Exists)),
+            ("a is_null_or_empty", t(a(), Test::IsNullOrEmpty)),
+            ("a is_truthy", t(a(), Test::IsTruthy)),
+            ("a is_integer", t(a(), Test::IsInteger)),
+            ("a is_number", t(a(), Test::IsNumber)),
+            ("a is_string", t(a(), Test::HasType(PyType::Str))),
+            ("a is_boolean", t(a(), Test::HasType(PyType::Bool))),
+            ("a is_object", t(a(), Test::HasType(PyType::Dict))),
+            ("a is_array", t(a(), Test::HasType(PyType::List))),
+            ("a is_ip", t(a(), Test::IsIp)),
+            ("a is_ipv4", t(a(), Test::IsIpv4)),
+            ("a is_ipv6", t(a(), Test::IsIpv6)),
+            ("a is_ip_public", t(a(), Test::IsIpPublic)),
+            ("a is_ip_private", t(a(), Test::IsIpPrivate)),
         ];
         for (text, expected) in cases {
             assert_eq!(lowered(text), expected, "{text}");
         }
         // Every operator of the table is exercised above.
-        assert_eq!(OPERATORS.len(), 14);
+        assert_eq!(OPERATORS.len(), 34);
     }
 
     #[test]
@@ -1571,7 +2650,7 @@ mod tests {
         );
         assert_eq!(
             at("a[x] eq 1"),
-            (2, "expected a list index such as `[0]`".to_owned())
+            (2, "expected a list index such as `[0]` or `[*]`".to_owned())
         );
         assert_eq!(at("`a eq 1"), (1, "unclosed backquoted key".to_owned()));
         let deep = format!("{}a eq 1{}", "(".repeat(100), ")".repeat(100));

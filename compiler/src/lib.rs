@@ -4,6 +4,7 @@
 
 pub mod codegen;
 pub mod condition;
+pub mod condition_render;
 pub mod data_model;
 pub mod diag;
 pub mod expr_parse;

@@ -7,7 +7,10 @@
 //!   without building Rust.
 //! - `cargo xtask expand <RuleID or rule file>`: prints the Rust generated
 //!   for one rule, formatted, for review.
+//! - `cargo xtask catalog --out DIR [--check-browser]`: writes the rule
+//!   catalog (HTML and Markdown), optionally checked in headless Chromium.
 
+mod catalog;
 mod check;
 mod expand;
 mod regen;
@@ -52,6 +55,8 @@ enum Command {
         /// A RuleID (`Kubernetes.Secret.AccessDenied`) or a rule file (`kubernetes/k8s_secret_access_denied.yml`).
         rule: String,
     },
+    /// Write the rule catalog: one page per rule, an index, ATT&CK and log-type coverage (HTML and Markdown).
+    Catalog(catalog::CatalogArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,5 +66,6 @@ fn main() -> ExitCode {
         Command::New(args) => scaffold::run(&args),
         Command::Check { rules_dir, quiet } => check::run(rules_dir, quiet),
         Command::Expand { rule } => expand::run(&rule),
+        Command::Catalog(args) => catalog::run(&args),
     }
 }
