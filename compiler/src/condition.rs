@@ -95,7 +95,7 @@ pub const FORMS: [&str; 7] = [
 ];
 
 /// The value transforms, written like calls (`lower(verb)`).
-pub const FUNCTIONS: [&str; 25] = [
+pub const FUNCTIONS: [&str; 31] = [
     "computed",
     "missing",
     "lower",
@@ -121,6 +121,12 @@ pub const FUNCTIONS: [&str; 25] = [
     "first_present",
     "list_of_truthy",
     "if",
+    "deep_walk",
+    "url_query",
+    "query_params",
+    "split_pairs",
+    "after",
+    "element",
 ];
 
 /// How deeply parentheses and `not` may nest.
@@ -465,8 +471,20 @@ pub enum ValueAst {
     DictGet(Box<ValueAst>, String),
     /// `text(v)`.
     Text(Box<ValueAst>),
-    /// `split(v, "sep", index)`.
-    Split(Box<ValueAst>, Spanned<String>, usize),
+    /// `split(v, "sep", index)` or `split(v, "sep", index, max_split)`.
+    Split(Box<ValueAst>, Spanned<String>, usize, Option<usize>),
+    /// `deep_walk("a", "b")`.
+    DeepWalk(Vec<String>),
+    /// `url_query(v)`.
+    UrlQuery(Box<ValueAst>),
+    /// `query_params(v)`.
+    QueryParams(Box<ValueAst>),
+    /// `split_pairs(v, "sep", "assign")`.
+    SplitPairs(Box<ValueAst>, Spanned<String>, Spanned<String>),
+    /// `after(list, where cond)`.
+    After(Box<ValueAst>, Box<Cond>),
+    /// `element(v, index)` (a negative index counts from the end).
+    Element(Box<ValueAst>, i64),
     /// `after_last(v, "sep")`.
     AfterLast(Box<ValueAst>, Spanned<String>),
     /// `concat(v, ...)`.
@@ -1137,10 +1155,12 @@ fn call(i: &mut Input<'_>, name: &str) -> PResult<ValueAst> {
             ValueAst::Const(v)
         }
         "lower" | "url_decode" | "keys" | "distinct" | "sort" | "flatten" | "text"
-        | "list_of_truthy" => {
+        | "list_of_truthy" | "url_query" | "query_params" => {
             let v = one(i)?;
             close(i)?;
             match name {
+                "url_query" => ValueAst::UrlQuery(v),
+                "query_params" => ValueAst::QueryParams(v),
                 "lower" => ValueAst::Lower(v),
                 "url_decode" => ValueAst::UrlDecode(v),
                 "keys" => ValueAst::Keys(v),
@@ -1183,8 +1203,79 @@ fn call(i: &mut Input<'_>, name: &str) -> PResult<ValueAst> {
                     None,
                 );
             };
+            ws(i)?;
+            let max_split = if opt(',').parse_next(i)?.is_some() {
+                ws(i)?;
+                let at = i.current_token_start();
+                let max = opt(take_while(1.., |c: char| c.is_ascii_digit()))
+                    .parse_next(i)?
+                    .and_then(|d: &str| d.parse::<usize>().ok())
+                    .filter(|n| *n <= 1_000_000);
+                match max {
+                    Some(max) => Some(max),
+                    None => {
+                        return fail(
+                            at,
+                            format!(
+                                "expected the most splits (0 to 1000000), found {}",
+                                found(i)
+                            ),
+                            None,
+                        )
+                    }
+                }
+            } else {
+                None
+            };
             close(i)?;
-            ValueAst::Split(v, sep, index)
+            ValueAst::Split(v, sep, index, max_split)
+        }
+        "element" => {
+            let v = one(i)?;
+            comma(i)?;
+            ws(i)?;
+            let at = i.current_token_start();
+            let index = opt((opt('-'), take_while(1.., |c: char| c.is_ascii_digit())).take())
+                .parse_next(i)?
+                .and_then(|d: &str| d.parse::<i64>().ok())
+                .filter(|n| n.unsigned_abs() <= 1_000_000);
+            let Some(index) = index else {
+                return fail(
+                    at,
+                    format!(
+                        "expected the element's index (-1000000 to 1000000), found {}",
+                        found(i)
+                    ),
+                    None,
+                );
+            };
+            close(i)?;
+            ValueAst::Element(v, index)
+        }
+        "split_pairs" => {
+            let v = one(i)?;
+            comma(i)?;
+            let sep = string_arg(i, "the separator")?;
+            comma(i)?;
+            let assign = string_arg(i, "the key-value separator")?;
+            close(i)?;
+            ValueAst::SplitPairs(v, sep, assign)
+        }
+        "deep_walk" => ValueAst::DeepWalk(string_args(i, name)?),
+        "after" => {
+            let list = one(i)?;
+            comma(i)?;
+            ws(i)?;
+            if !keyword(i, "where")? {
+                return fail(
+                    i.current_token_start(),
+                    format!("expected `where` in `after(...)`, found {}", found(i)),
+                    Some("write `after(list, where condition)`".to_owned()),
+                );
+            }
+            let filter = Box::new(or_expr(i)?);
+            close(i)?;
+            ValueAst::After(list, filter)
         }
         "dict_get" => {
             let v = one(i)?;
@@ -1968,9 +2059,26 @@ fn lower_value(
             key: key.clone(),
         },
         ValueAst::Text(v) => ValueExpr::Text(sub(v)?),
-        ValueAst::Split(v, sep, index) => ValueExpr::SplitPart {
+        ValueAst::Split(v, sep, index, max_split) => ValueExpr::SplitPart {
             of: sub(v)?,
             separator: separator(sep)?,
+            index: *index,
+            max_split: *max_split,
+        },
+        ValueAst::DeepWalk(keys) => ValueExpr::DeepWalk(keys.clone()),
+        ValueAst::UrlQuery(v) => ValueExpr::UrlQuery(sub(v)?),
+        ValueAst::QueryParams(v) => ValueExpr::QueryParams(sub(v)?),
+        ValueAst::SplitPairs(v, sep, assign) => ValueExpr::SplitPairs {
+            of: sub(v)?,
+            separator: separator(sep)?,
+            assign: separator(assign)?,
+        },
+        ValueAst::After(list, filter) => ValueExpr::After {
+            list: sub(list)?,
+            filter: Box::new(as_list(lower(filter, &element_scope(), None)?)),
+        },
+        ValueAst::Element(v, index) => ValueExpr::Element {
+            of: sub(v)?,
             index: *index,
         },
         ValueAst::AfterLast(v, sep) => ValueExpr::AfterLast {

@@ -180,9 +180,31 @@ fn canonical_value(value: &ValueExpr) -> ValueExpr {
             of,
             separator,
             index,
+            max_split,
         } => ValueExpr::SplitPart {
             of: sub(of),
             separator: separator.clone(),
+            index: *index,
+            max_split: *max_split,
+        },
+        ValueExpr::DeepWalk(keys) => ValueExpr::DeepWalk(keys.clone()),
+        ValueExpr::UrlQuery(v) => ValueExpr::UrlQuery(sub(v)),
+        ValueExpr::QueryParams(v) => ValueExpr::QueryParams(sub(v)),
+        ValueExpr::SplitPairs {
+            of,
+            separator,
+            assign,
+        } => ValueExpr::SplitPairs {
+            of: sub(of),
+            separator: separator.clone(),
+            assign: assign.clone(),
+        },
+        ValueExpr::After { list, filter } => ValueExpr::After {
+            list: sub(list),
+            filter: Box::new(canonical_list(filter)),
+        },
+        ValueExpr::Element { of, index } => ValueExpr::Element {
+            of: sub(of),
             index: *index,
         },
         ValueExpr::AfterLast { of, separator } => ValueExpr::AfterLast {
@@ -606,10 +628,38 @@ impl Renderer<'_> {
                 of,
                 separator,
                 index,
+                max_split,
+            } => {
+                let mut args = vec![self.value(of)?, quote(separator), index.to_string()];
+                if let Some(max) = max_split {
+                    args.push(max.to_string());
+                }
+                call("split", args)
+            }
+            ValueExpr::DeepWalk(keys) => call("deep_walk", strings(keys)),
+            ValueExpr::UrlQuery(v) => one("url_query", v)?,
+            ValueExpr::QueryParams(v) => one("query_params", v)?,
+            ValueExpr::SplitPairs {
+                of,
+                separator,
+                assign,
             } => call(
-                "split",
-                vec![self.value(of)?, quote(separator), index.to_string()],
+                "split_pairs",
+                vec![self.value(of)?, quote(separator), quote(assign)],
             ),
+            ValueExpr::After { list, filter } => {
+                let element = self.element();
+                call(
+                    "after",
+                    vec![
+                        self.value(list)?,
+                        format!("where {}", element.expr(filter, OR)?),
+                    ],
+                )
+            }
+            ValueExpr::Element { of, index } => {
+                call("element", vec![self.value(of)?, index.to_string()])
+            }
             ValueExpr::AfterLast { of, separator } => {
                 call("after_last", vec![self.value(of)?, quote(separator)])
             }
@@ -711,6 +761,18 @@ mod tests {
             checked += 1;
         }
         assert_eq!(checked, files.len());
+    }
+
+    #[test]
+    fn query_and_list_transforms_round_trip() {
+        for text in [
+            r#"split_pairs(split(uri, "?", 1, 1), "&", "=") is_truthy"#,
+            r#"dict_get(query_params(url_query(uri)), "command") contains "tar""#,
+            r#"element(after(args, where @ eq "-"), -1) eq "/etc""#,
+            r#"deep_walk("spec", "volumes", "hostPath", "path") in ["/etc"]"#,
+        ] {
+            assert_eq!(round(text, &[]), text);
+        }
     }
 
     #[test]

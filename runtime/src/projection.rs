@@ -229,7 +229,10 @@ impl Parsed {
             let mut at = self.slots[object as usize].first_child;
             while at != NONE {
                 let earlier = self.slots[at as usize];
-                if earlier.key.is_some_and(|k| self.resolve(line, k) == key_text) {
+                if earlier
+                    .key
+                    .is_some_and(|k| self.resolve(line, k) == key_text)
+                {
                     let new = self.slots[child as usize];
                     let slot = &mut self.slots[at as usize];
                     slot.payload = new.payload;
@@ -342,7 +345,9 @@ impl<'de> Visitor<'de> for Capture<'_> {
             line,
         })? {
             len += 1;
-            let child_trie = self.projection.child(self.trie, self.parsed.resolve(line, key));
+            let child_trie = self
+                .projection
+                .child(self.trie, self.parsed.resolve(line, key));
             match child_trie {
                 Some(trie) => {
                     let child = map.next_value_seed(self.nested(trie))?;
@@ -645,14 +650,20 @@ mod tests {
         let (parsed, json) = parse_with(line, &[&["verb"]]);
         let full: Value = serde_json::from_str(line).expect("valid JSON");
         assert_eq!(json, full);
-        assert_eq!(parsed.root(line).get_ci("VERB").and_then(Node::as_str), Some("c"));
+        assert_eq!(
+            parsed.root(line).get_ci("VERB").and_then(Node::as_str),
+            Some("c")
+        );
     }
 
     #[test]
     fn escaped_strings_and_keys_are_buffered() {
         let line = r#"{"v\u0065rb": "g\u00e9t", "p_log_type": "T"}"#;
         let (parsed, _) = parse_with(line, &[&["verb"]]);
-        assert_eq!(parsed.root(line).get("verb").and_then(Node::as_str), Some("gét"));
+        assert_eq!(
+            parsed.root(line).get("verb").and_then(Node::as_str),
+            Some("gét")
+        );
     }
 
     #[test]
