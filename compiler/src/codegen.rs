@@ -128,6 +128,7 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
             #event_time
             #test_data
             fn matches_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<bool, __rt::RuleError> { matches(log_type, event) }
+            fn matches_projected(log_type: &str, event: __rt::projection::Projected<'_>) -> ::core::result::Result<bool, __rt::RuleError> { matches(log_type, event) }
             fn title_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<::std::string::String, __rt::RuleError> { title(log_type, event) }
             fn dedup_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<::std::string::String, __rt::RuleError> { dedup(log_type, event) }
             fn unique_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<::core::option::Option<::std::string::String>, __rt::RuleError> { unique(log_type, event) }
@@ -139,6 +140,7 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
             pub static RULE: __rt::CompiledRule = __rt::CompiledRule {
                 meta: &META,
                 matches: matches_json,
+                matches_projected,
                 title: title_json,
                 dedup: dedup_json,
                 unique: unique_json,
@@ -187,6 +189,9 @@ fn generate_meta(rule: &RuleIr) -> TokenStream {
     let create_alert = m.create_alert;
     let defines_dedup = rule.dedup.is_some();
     let defines_unique = rule.unique.is_some();
+    let reads = crate::reads::read_paths(rule)
+        .into_iter()
+        .map(|path| quote! { &[#(#path),*] });
     let templated_texts = rule.texts.any();
     let source_file = &m.source_file;
     quote! {
@@ -208,6 +213,7 @@ fn generate_meta(rule: &RuleIr) -> TokenStream {
             create_alert: #create_alert,
             defines_dedup: #defines_dedup,
             defines_unique: #defines_unique,
+            reads: &[#(#reads),*],
             templated_texts: #templated_texts,
             source_file: #source_file,
         }
@@ -639,7 +645,12 @@ impl Gen<'_> {
                     let mut __passing = 0usize;
                     let mut __failed = false;
                     let mut __is_list = true;
-                    if let ::core::option::Option::Some(__elements) = __list.node_elements() {
+                    if let ::core::option::Option::Some(__array) = __list.node_array() {
+                        // A list of the event itself: walked in place.
+                        for __element in __rt::Node::elements(__array) {
+                            if __body(__element)? { __passing += 1; #on_pass } else { #on_fail }
+                        }
+                    } else if let ::core::option::Option::Some(__elements) = __list.node_elements() {
                         for __element in __elements {
                             if __body(__element)? { __passing += 1; #on_pass } else { #on_fail }
                         }
@@ -732,6 +743,19 @@ impl Gen<'_> {
             }
             FieldRef::Computed(value) => self.typed_value(value),
             FieldRef::Udm { name, rest } => {
+                // `[value][0]...` of a one-element list (`ListOfTruthy`) is
+                // `value...` when the value is truthy: read it without
+                // building the list (the fast path allocates nothing).
+                if let (Some(ValueExpr::ListOfTruthy(inner)), Some((Seg::Index(0), below))) =
+                    (self.model.and_then(|m| m.mapping(name)), rest.split_first())
+                {
+                    let inner = self.typed_value(inner);
+                    let steps = steps_tokens(below);
+                    return quote! {{
+                        let __single = #inner;
+                        if __single.truthy() { __rt::transform::descend(__single, &[#(#steps),*]) } else { __rt::Val::Missing }
+                    }};
+                }
                 let base = match self.model.and_then(|m| m.mapping(name)) {
                     Some(mapping) => self.typed_value(mapping),
                     None => quote! { __rt::transform::udm_fallback(event, #name) },

@@ -15,6 +15,7 @@ pub mod locate;
 pub mod names;
 pub mod predicate;
 pub mod project;
+pub mod reads;
 pub mod rule_file;
 pub mod schema;
 pub mod template;

@@ -37,9 +37,10 @@
 
 pub use rulec_runtime::alerting::{Alert, AlertEngine};
 pub use rulec_runtime::engine::{
-    log_type_of, parse_event, AlertStream, Detector, Evaluation, EventError, Match,
+    log_type_of, parse_event, AlertStream, Detector, Evaluation, EventError, LineEvaluation, Match,
 };
 pub use rulec_runtime::filter::{FilterError, RuleFilter};
+pub use rulec_runtime::projection::{Parsed, Projected, Projection};
 pub use rulec_runtime::{serde_json, CompiledRule, Detection, RuleMeta, Severity, Timestamp};
 
 /// Every compiled rule, enabled or not, in file order.

@@ -290,6 +290,7 @@ mod tests {
         create_alert: true,
         defines_dedup: true,
         defines_unique: false,
+        reads: &[],
         templated_texts: false,
         source_file: "test.yml",
     };

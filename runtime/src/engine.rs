@@ -9,6 +9,8 @@ use serde_json::Value;
 
 use crate::alerting::{Alert, AlertEngine};
 use crate::event_time::Timestamp;
+use crate::node::{Kind, Node};
+use crate::projection::{Parsed, Projection};
 use crate::rule::{CompiledRule, Detection};
 
 /// Panther's field naming an event's log type.
@@ -46,14 +48,7 @@ impl fmt::Display for EventError {
 impl std::error::Error for EventError {}
 
 fn kind_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+    kind_name_of(value.kind())
 }
 
 /// Parses one event from bytes: UTF-8, JSON, an object.
@@ -67,6 +62,18 @@ pub fn parse_event(bytes: &[u8]) -> Result<Value, EventError> {
         Ok(value)
     } else {
         Err(EventError::NotAnObject(kind_name(&value)))
+    }
+}
+
+/// [`kind_name`] for a node kind.
+fn kind_name_of(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Null => "null",
+        Kind::Bool => "a boolean",
+        Kind::Number => "a number",
+        Kind::String => "a string",
+        Kind::Array => "an array",
+        Kind::Object => "an object",
     }
 }
 
@@ -101,6 +108,20 @@ pub struct Evaluation {
 pub struct Detector {
     rules: Vec<&'static CompiledRule>,
     by_log_type: HashMap<&'static str, Vec<&'static CompiledRule>>,
+    /// What the fast path keeps of each event: every path the rules read.
+    projection: Projection,
+}
+
+/// One line through the fast path ([`Detector::evaluate_line`]).
+#[derive(Debug)]
+pub struct LineEvaluation<'l> {
+    /// The event's `p_log_type`.
+    pub log_type: &'l str,
+    /// Matches (with their outputs) and rules that raised.
+    pub evaluation: Evaluation,
+    /// The whole event, parsed only when some rule matched (the outputs and
+    /// the event time are read from it).
+    pub event: Option<Value>,
 }
 
 impl Detector {
@@ -114,7 +135,74 @@ impl Detector {
                 by_log_type.entry(log_type).or_default().push(rule);
             }
         }
-        Detector { rules, by_log_type }
+        let projection = Projection::new(
+            rules
+                .iter()
+                .flat_map(|rule| rule.meta.reads.iter().copied()),
+        );
+        Detector {
+            rules,
+            by_log_type,
+            projection,
+        }
+    }
+
+    /// What the fast path keeps of each event.
+    pub fn projection(&self) -> &Projection {
+        &self.projection
+    }
+
+    /// The fast path: parses `line` once, keeping only what the rules read
+    /// (into `scratch`, reused from line to line), runs the matchers on that,
+    /// and parses the whole event only when a rule matched, for the outputs.
+    /// The results are those of [`Detector::evaluate_bytes`]; a line is
+    /// refused for the same reasons with the same messages.
+    pub fn evaluate_line<'l>(
+        &self,
+        scratch: &'l mut Parsed,
+        line: &'l str,
+    ) -> Result<LineEvaluation<'l>, EventError> {
+        if let Err(error) = scratch.parse(line, &self.projection) {
+            return Err(EventError::NotJson(error.to_string()));
+        }
+        let scratch: &'l Parsed = scratch;
+        let root = scratch.root(line);
+        if root.kind() != Kind::Object {
+            return Err(EventError::NotAnObject(kind_name_of(root.kind())));
+        }
+        let log_type = root
+            .get(P_LOG_TYPE)
+            .and_then(Node::as_str)
+            .ok_or(EventError::NoLogType)?;
+        let mut matched: Vec<&'static CompiledRule> = Vec::new();
+        let mut evaluation = Evaluation::default();
+        for rule in self.rules_for(log_type) {
+            match (rule.matches_projected)(log_type, root) {
+                Ok(true) => matched.push(rule),
+                Ok(false) => {}
+                Err(_) => evaluation.errors.push(rule),
+            }
+        }
+        if matched.is_empty() {
+            return Ok(LineEvaluation {
+                log_type,
+                evaluation,
+                event: None,
+            });
+        }
+        let event: Value =
+            serde_json::from_str(line).map_err(|e| EventError::NotJson(e.to_string()))?;
+        for rule in matched {
+            evaluation.matches.push(Match {
+                rule,
+                detection: rule.detect(log_type, &event),
+            });
+        }
+        Ok(LineEvaluation {
+            log_type,
+            evaluation,
+            event: Some(event),
+        })
     }
 
     /// The rules, in the order given.

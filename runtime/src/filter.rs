@@ -142,6 +142,7 @@ mod tests {
         create_alert: true,
         defines_dedup: true,
         defines_unique: false,
+        reads: &[],
         templated_texts: false,
         source_file: "kubernetes/k8s_secret_access_denied.yml",
     };

@@ -23,7 +23,7 @@ pub mod transform;
 pub mod val;
 
 pub use alerting::{Alert, AlertEngine};
-pub use engine::{AlertStream, Detector, Evaluation, EventError, Match};
+pub use engine::{AlertStream, Detector, Evaluation, EventError, LineEvaluation, Match};
 pub use error::RuleError;
 pub use event_time::Timestamp;
 pub use node::{Kind, Node, Number};

@@ -99,6 +99,10 @@ pub struct RuleMeta {
     /// Whether the rule defines `Unique` (ours): then `Threshold` counts the
     /// distinct `Unique` values of a window, not its events.
     pub defines_unique: bool,
+    /// The key paths the matcher reads (the fast path keeps these of each
+    /// event, each whole; see [`crate::projection`]). An empty path is the
+    /// whole event.
+    pub reads: &'static [&'static [&'static str]],
     /// Whether `Description`, `Runbook` or `Reference` substitute event
     /// fields (ours), so they are outputs of each event.
     pub templated_texts: bool,
@@ -123,6 +127,8 @@ pub struct CompiledRule {
     pub meta: &'static RuleMeta,
     /// The matcher, for an event of the given log type.
     pub matches: fn(&str, &serde_json::Value) -> Result<bool, RuleError>,
+    /// The same matcher over the fast path's projection of an event.
+    pub matches_projected: fn(&str, crate::projection::Projected<'_>) -> Result<bool, RuleError>,
     /// The alert title.
     pub title: fn(&str, &serde_json::Value) -> Result<String, RuleError>,
     /// The dedup string the rule defines (before Panther's defaults).

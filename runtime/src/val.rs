@@ -70,6 +70,15 @@ impl<'a, N: Node<'a>> Val<'a, N> {
         }
     }
 
+    /// The array node itself, when the value is one (its elements can be
+    /// walked without collecting them).
+    pub fn node_array(&self) -> Option<N> {
+        match self {
+            Val::Node(node) if node.kind() == Kind::Array => Some(*node),
+            _ => None,
+        }
+    }
+
     /// The elements of a list value as nodes, for list comprehensions: the
     /// elements of an array node, or of a computed list made of nodes.
     /// `None` when the value is not a list of nodes (see [`Val::json_elements`]).

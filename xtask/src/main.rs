@@ -9,7 +9,10 @@
 //!   for one rule, formatted, for review.
 //! - `cargo xtask catalog --out DIR [--check-browser]`: writes the rule
 //!   catalog (HTML and Markdown), optionally checked in headless Chromium.
+//! - `cargo xtask bench [--compile-time 100,1000]`: the performance table
+//!   (and the rules crate's build time for synthetic rule sets).
 
+mod bench;
 mod catalog;
 mod check;
 mod expand;
@@ -57,6 +60,9 @@ enum Command {
     },
     /// Write the rule catalog: one page per rule, an index, ATT&CK and log-type coverage (HTML and Markdown).
     Catalog(catalog::CatalogArgs),
+    /// Benchmark the matchers against JSON-parsing floors (and, with
+    /// `--compile-time 100,1000`, the rules crate's build time).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,5 +73,6 @@ fn main() -> ExitCode {
         Command::Check { rules_dir, quiet } => check::run(rules_dir, quiet),
         Command::Expand { rule } => expand::run(&rule),
         Command::Catalog(args) => catalog::run(&args),
+        Command::Bench(args) => bench::run(&args),
     }
 }

@@ -119,3 +119,25 @@ pub fn interpreter_agrees(rules: &[&'static CompiledRule], dir: &str) {
     }
     assert!(checked > 0, "no test case was checked");
 }
+
+/// The events to vary in differential tests: each single-event test's log
+/// and the first step of each threshold test (later steps repeat the first
+/// with other values), without repeats.
+pub fn events_to_vary(ir: &RuleIr) -> Vec<(String, serde_json::Value)> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for case in &ir.tests {
+        let (log_type, json) = match &case.body {
+            TestBody::Event(test) => (&test.log_type, &test.log_json),
+            TestBody::Sequence(test) => match test.steps.first() {
+                Some(step) => (&step.log_type, &step.log_json),
+                None => continue,
+            },
+        };
+        if seen.insert(json.clone()) {
+            let event = serde_json::from_str(json).expect("test logs are JSON");
+            out.push((log_type.clone(), event));
+        }
+    }
+    out
+}

@@ -8,17 +8,19 @@
 mod input;
 mod output;
 mod summary;
+mod work;
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rulec::{log_type_of, parse_event, Alert, AlertStream, Detector};
+use rulec::{Alert, AlertStream, Detector, Parsed};
 
 use crate::input::{Input, Line};
 use crate::output::{MatchLine, Sink, WriteError};
 use crate::summary::Counters;
+use crate::work::{Chunk, Outcome, Pool};
 
 /// What to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,6 +63,11 @@ struct Cli {
     /// No summary on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Threads evaluating events (default: every core). With more than one,
+    /// chunks of lines are matched in parallel; output and alerting stay in
+    /// input order, exactly as with one.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
 }
 
 /// Inputs at least this large (in all) get a progress bar on a terminal.
@@ -128,11 +135,83 @@ impl Run {
         }
     }
 
+    /// Consumes one line's outcome, in input order: counters, output, alerting.
+    fn consume(&mut self, name: &str, line_no: u64, outcome: Outcome) -> Option<Stop> {
+        let (log_type, evaluation, event) = match outcome {
+            Outcome::Blank => {
+                self.counters.blank_lines += 1;
+                return None;
+            }
+            Outcome::Bad(reason) => return self.bad_line(name, line_no, &reason),
+            Outcome::Event {
+                log_type,
+                evaluation,
+                event,
+            } => (log_type, evaluation, event),
+        };
+        self.counters.events += 1;
+        match self.counters.per_log_type.get_mut(log_type.as_ref()) {
+            Some(n) => *n += 1,
+            None => {
+                self.counters.per_log_type.insert(log_type.to_string(), 1);
+            }
+        }
+        for rule in &evaluation.errors {
+            *self.counters.rule_errors.entry(rule.meta.id).or_default() += 1;
+        }
+        for m in &evaluation.matches {
+            *self.counters.matches.entry(m.rule.meta.id).or_default() += 1;
+        }
+        match self.emit {
+            Emit::Matches => {
+                for m in &evaluation.matches {
+                    let line = MatchLine {
+                        rule_id: m.rule.meta.id,
+                        input: name,
+                        line: line_no,
+                        log_type: &log_type,
+                        severity: m.detection.severity,
+                        title: &m.detection.title,
+                        dedup: &m.detection.dedup,
+                        alert_context: &m.detection.alert_context,
+                    };
+                    if let Err(e) = self.sink.line(&line) {
+                        return Some(report_write_error(e));
+                    }
+                }
+            }
+            Emit::Alerts => {
+                let Some(event) = &event else {
+                    return None;
+                };
+                let (sink, counters) = (&mut self.sink, &mut self.counters);
+                let mut failed = None;
+                self.stream
+                    .observe(&log_type, event, &evaluation, &mut |alert| {
+                        Run::write_alert(sink, counters, &alert, &mut failed)
+                    });
+                if let Some(e) = failed {
+                    return Some(report_write_error(e));
+                }
+            }
+        }
+        None
+    }
+
+    fn too_long_reason(&self, length: u64) -> String {
+        format!(
+            "line of {length} bytes is longer than --max-line-bytes {}",
+            self.max_line_bytes
+        )
+    }
+
+    /// Reads one input line by line, evaluating each on this thread.
     fn process(&mut self, input: Input) -> Option<Stop> {
         let name = input.name.clone();
         let consumed = std::rc::Rc::clone(&input.consumed);
         let mut lines = input.lines(self.max_line_bytes);
         let mut buf = Vec::new();
+        let mut scratch = Parsed::new();
         let mut line_no: u64 = 0;
         loop {
             let (line, length) = match lines.next_line(&mut buf) {
@@ -151,85 +230,109 @@ impl Run {
                 self.progress
                     .set_position(self.progress_base + consumed.get());
             }
-            if let Line::TooLong { length } = line {
-                let reason = format!(
-                    "line of {length} bytes is longer than --max-line-bytes {}",
-                    self.max_line_bytes
-                );
-                if let Some(stop) = self.bad_line(&name, line_no, &reason) {
-                    return Some(stop);
-                }
-                continue;
-            }
-            if buf.iter().all(u8::is_ascii_whitespace) {
-                self.counters.blank_lines += 1;
-                continue;
-            }
-            let event = match parse_event(&buf) {
-                Ok(event) => event,
-                Err(e) => {
-                    if let Some(stop) = self.bad_line(&name, line_no, &e.to_string()) {
-                        return Some(stop);
-                    }
-                    continue;
-                }
+            let outcome = match line {
+                Line::TooLong { length } => Outcome::Bad(self.too_long_reason(length)),
+                Line::Complete => work::evaluate(self.stream.detector(), &mut scratch, &buf),
             };
-            let log_type = match log_type_of(&event) {
-                Ok(log_type) => log_type,
-                Err(e) => {
-                    if let Some(stop) = self.bad_line(&name, line_no, &e.to_string()) {
-                        return Some(stop);
-                    }
-                    continue;
-                }
-            };
-            self.counters.events += 1;
-            match self.counters.per_log_type.get_mut(log_type) {
-                Some(n) => *n += 1,
-                None => {
-                    self.counters.per_log_type.insert(log_type.to_owned(), 1);
-                }
-            }
-            let evaluation = self.stream.detector().evaluate_as(log_type, &event);
-            for rule in &evaluation.errors {
-                *self.counters.rule_errors.entry(rule.meta.id).or_default() += 1;
-            }
-            for m in &evaluation.matches {
-                *self.counters.matches.entry(m.rule.meta.id).or_default() += 1;
-            }
-            match self.emit {
-                Emit::Matches => {
-                    for m in &evaluation.matches {
-                        let line = MatchLine {
-                            rule_id: m.rule.meta.id,
-                            input: &name,
-                            line: line_no,
-                            log_type,
-                            severity: m.detection.severity,
-                            title: &m.detection.title,
-                            dedup: &m.detection.dedup,
-                            alert_context: &m.detection.alert_context,
-                        };
-                        if let Err(e) = self.sink.line(&line) {
-                            return Some(report_write_error(e));
-                        }
-                    }
-                }
-                Emit::Alerts => {
-                    let (sink, counters) = (&mut self.sink, &mut self.counters);
-                    let mut failed = None;
-                    self.stream
-                        .observe(log_type, &event, &evaluation, &mut |alert| {
-                            Run::write_alert(sink, counters, &alert, &mut failed)
-                        });
-                    if let Some(e) = failed {
-                        return Some(report_write_error(e));
-                    }
-                }
+            if let Some(stop) = self.consume(&name, line_no, outcome) {
+                return Some(stop);
             }
         }
         self.progress_base += consumed.get();
         None
+    }
+
+    /// Reads one input into chunks of lines that `threads` workers evaluate;
+    /// their outcomes are consumed here in input order.
+    fn process_parallel(
+        &mut self,
+        input: Input,
+        detector: &Detector,
+        threads: usize,
+    ) -> Option<Stop> {
+        let name = input.name.clone();
+        let consumed = std::rc::Rc::clone(&input.consumed);
+        let mut lines = input.lines(self.max_line_bytes);
+        std::thread::scope(|scope| {
+            let mut pool = Pool::start(scope, detector, threads);
+            let mut buf = Vec::new();
+            let mut read_lines: u64 = 0;
+            let mut consumed_lines: u64 = 0;
+            let (mut submitted, mut done) = (0u64, 0u64);
+            let mut chunk = Chunk::new(0);
+            loop {
+                let (line, length) = match lines.next_line(&mut buf) {
+                    Ok(Some(next)) => next,
+                    Ok(None) => break,
+                    Err(e) => {
+                        self.progress.suspend(|| {
+                            eprintln!("detect: {name}: cannot read after line {read_lines}: {e}")
+                        });
+                        pool.close();
+                        return Some(Stop::Fatal);
+                    }
+                };
+                read_lines += 1;
+                self.counters.bytes += length;
+                if read_lines % 4096 == 0 {
+                    self.progress
+                        .set_position(self.progress_base + consumed.get());
+                }
+                match line {
+                    Line::TooLong { length } => {
+                        let reason = self.too_long_reason(length);
+                        let position = chunk.ends.len();
+                        chunk.refused.push((position, reason));
+                        chunk.ends.push(None);
+                    }
+                    Line::Complete => {
+                        chunk.data.extend_from_slice(&buf);
+                        chunk.ends.push(Some(chunk.data.len()));
+                    }
+                }
+                if chunk.is_full() {
+                    let next = Chunk::new(submitted + 1);
+                    pool.submit(std::mem::replace(&mut chunk, next));
+                    submitted += 1;
+                    // Consume what is ready without waiting.
+                    while done < submitted {
+                        let Some(outcomes) = pool.next_ready(false) else {
+                            break;
+                        };
+                        done += 1;
+                        for outcome in outcomes {
+                            consumed_lines += 1;
+                            if let Some(stop) = self.consume(&name, consumed_lines, outcome) {
+                                pool.close();
+                                return Some(stop);
+                            }
+                        }
+                    }
+                }
+            }
+            if !chunk.ends.is_empty() {
+                pool.submit(chunk);
+                submitted += 1;
+            }
+            pool.close();
+            while done < submitted {
+                let Some(outcomes) = pool.next_ready(true) else {
+                    self.progress.suspend(|| {
+                        eprintln!("detect: {name}: a worker thread stopped; lines after {consumed_lines} were not evaluated")
+                    });
+                    return Some(Stop::Fatal);
+                };
+                done += 1;
+                for outcome in outcomes {
+                    consumed_lines += 1;
+                    if let Some(stop) = self.consume(&name, consumed_lines, outcome) {
+                        return Some(stop);
+                    }
+                }
+            }
+            self.progress_base += consumed.get();
+            None
+        })
     }
 
     /// Flushes open alerts and the output.
@@ -329,10 +432,20 @@ fn main() -> ExitCode {
         progress,
         progress_base: 0,
     };
+    let threads = cli.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, usize::from),
+        usize::from,
+    );
+    // The workers' own copy of the rule set (the stream's is borrowed mutably).
+    let detector = run.stream.detector().clone();
     let mut stop = None;
     for input in inputs {
         run.counters.inputs += 1;
-        stop = run.process(input);
+        stop = if threads > 1 {
+            run.process_parallel(input, &detector, threads)
+        } else {
+            run.process(input)
+        };
         if stop.is_some() {
             break;
         }

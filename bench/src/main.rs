@@ -1,0 +1,178 @@
+//! `rulec-bench` (run by `cargo xtask bench`): measures rulec's matchers on a
+//! generated corpus against JSON-parsing floors measured in the same run, and
+//! prints each figure as MB/s, events/s and a ratio to the `serde_json` →
+//! `IgnoredAny` floor.
+
+mod corpus;
+mod detect_runs;
+mod measure;
+mod stages;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use rulec_compiler::project::{compile_rule, compile_shared, Layout};
+
+use crate::corpus::Corpus;
+use crate::measure::Figure;
+use crate::stages::RuleSet;
+
+const SEED: &str = "Kubernetes.Secret.AccessDenied";
+const LOG_TYPES: [&str; 3] = ["Amazon.EKS.Audit", "Azure.MonitorActivity", "GCP.AuditLog"];
+
+/// Benchmarks rulec against JSON-parsing floors.
+#[derive(Debug, Parser)]
+#[command(name = "rulec-bench")]
+struct Cli {
+    /// Corpus size in MB (10^6 bytes) for the main table.
+    #[arg(long, default_value_t = 120)]
+    mb: usize,
+    /// Corpus size in MB for the slow stages (the interpreter, the generated
+    /// matchers over `Value`) and each per-log-type corpus.
+    #[arg(long, default_value_t = 30)]
+    slow_mb: usize,
+    /// Runs per stage (the fastest is kept).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// The `detect` binary for the end-to-end runs (built in release mode).
+    #[arg(long)]
+    detect: Option<PathBuf>,
+    /// Where to write the corpus file for `detect`.
+    #[arg(long, default_value = "target/bench")]
+    work_dir: PathBuf,
+    /// Skip the end-to-end `detect` runs.
+    #[arg(long)]
+    no_detect: bool,
+}
+
+fn rule_set(name: &'static str, ids: Option<&[&str]>) -> Result<RuleSet, String> {
+    let layout = Layout::standard(concat!(env!("CARGO_MANIFEST_DIR"), "/../rules"));
+    let shared = compile_shared(&layout);
+    let mut rules = Vec::new();
+    let mut irs = Vec::new();
+    for rule in rulec::rules() {
+        if ids.is_some_and(|ids| !ids.contains(&rule.meta.id)) {
+            continue;
+        }
+        let compiled = compile_rule(&layout, &shared, rule.meta.source_file);
+        let ir = compiled
+            .rule
+            .ok_or_else(|| format!("{}: {}", rule.meta.source_file, compiled.diagnostics))?;
+        rules.push(*rule);
+        irs.push(ir);
+    }
+    Ok(RuleSet { name, rules, irs })
+}
+
+fn print_table(title: &str, floor: &Figure, figures: &[Figure]) {
+    println!("\n{title}");
+    println!(
+        "| {:<46} | {:>9} | {:>11} | {:>13} | {:>9} |",
+        "stage", "MB/s", "events/s", "× IgnoredAny", "result"
+    );
+    println!(
+        "|{:-<48}|{:->11}|{:->13}|{:->15}|{:->11}|",
+        "", "", "", "", ""
+    );
+    for figure in figures {
+        println!(
+            "| {:<46} | {:>9.1} | {:>11.0} | {:>13.3} | {:>9} |",
+            figure.stage,
+            figure.mb_per_s(),
+            figure.events_per_s(),
+            figure.mb_per_s() / floor.mb_per_s(),
+            figure.checksum
+        );
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), String> {
+    eprintln!("rulec-bench: generating {} MB of sample events...", cli.mb);
+    let corpus = Corpus::generate(cli.mb * 1_000_000, None);
+    let slow = corpus.prefix(cli.slow_mb * 1_000_000);
+    eprintln!(
+        "rulec-bench: {} events, {:.1} MB ({:.0} bytes per event); compiling rule IR...",
+        corpus.lines.len(),
+        corpus.text.len() as f64 / 1e6,
+        corpus.text.len() as f64 / corpus.lines.len().max(1) as f64
+    );
+    let seed = rule_set("seed rule", Some(&[SEED]))?;
+    let all = rule_set("all rules", None)?;
+    eprintln!("rulec-bench: {} rules; measuring...", all.rules.len());
+
+    let runs = cli.runs;
+    let floor = stages::ignored_any(&corpus, runs);
+    let mut figures = vec![
+        stages::lines(&corpus, runs),
+        stages::ignored_any(&corpus, runs),
+        stages::value(&corpus, runs),
+    ];
+    for set in [&seed, &all] {
+        figures.push(stages::interpreter(&slow, set, 1));
+        figures.push(stages::generated(&slow, set, runs.min(2)));
+        figures.push(stages::fast(&corpus, set, runs));
+    }
+    if !cli.no_detect {
+        let detect = cli
+            .detect
+            .clone()
+            .unwrap_or_else(detect_runs::default_binary);
+        std::fs::create_dir_all(&cli.work_dir).map_err(|e| e.to_string())?;
+        let file = cli.work_dir.join("corpus.ndjson");
+        corpus
+            .write(&file)
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        figures.extend(detect_runs::end_to_end(
+            &detect,
+            &file,
+            corpus.text.len(),
+            corpus.lines.len(),
+            SEED,
+            runs,
+        )?);
+    }
+    print_table(
+        &format!(
+            "All log types: {} events, {:.1} MB (slow stages on the first {:.1} MB)",
+            corpus.lines.len(),
+            corpus.text.len() as f64 / 1e6,
+            slow.text.len() as f64 / 1e6
+        ),
+        &floor,
+        &figures,
+    );
+
+    for log_type in LOG_TYPES {
+        let part = Corpus::generate(cli.slow_mb * 1_000_000, Some(log_type));
+        let floor = stages::ignored_any(&part, runs);
+        let figures = vec![
+            stages::ignored_any(&part, runs),
+            stages::value(&part, runs),
+            stages::generated(&part, &all, runs.min(2)),
+            stages::fast(&part, &seed, runs),
+            stages::fast(&part, &all, runs),
+        ];
+        print_table(
+            &format!(
+                "{log_type} only: {} events, {:.1} MB",
+                part.lines.len(),
+                part.text.len() as f64 / 1e6
+            ),
+            &floor,
+            &figures,
+        );
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rulec-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

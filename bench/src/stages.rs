@@ -1,0 +1,154 @@
+//! What the benchmark measures: JSON-parsing floors, the reference
+//! interpreter, the generated matchers over `serde_json::Value`, and the fast
+//! path, each over the same corpus.
+
+use rulec::{CompiledRule, Detector, Parsed};
+use rulec_compiler::interp;
+use rulec_compiler::ir::RuleIr;
+use serde::de::IgnoredAny;
+use serde_json::Value;
+
+use crate::corpus::Corpus;
+use crate::measure::{measure, Figure};
+
+/// The rule set a stage runs: compiled rules and their IR.
+pub struct RuleSet {
+    /// Its name in the table.
+    pub name: &'static str,
+    /// The compiled rules.
+    pub rules: Vec<&'static CompiledRule>,
+    /// Their IR, for the interpreter.
+    pub irs: Vec<RuleIr>,
+}
+
+impl RuleSet {
+    /// The rules of `log_type`, with their IR.
+    fn of(&self, log_type: &str) -> impl Iterator<Item = (&'static CompiledRule, &RuleIr)> {
+        let log_type = log_type.to_owned();
+        self.rules
+            .iter()
+            .zip(&self.irs)
+            .filter(move |(rule, _)| rule.meta.handles(&log_type))
+            .map(|(rule, ir)| (*rule, ir))
+    }
+}
+
+fn log_type(event: &Value) -> &str {
+    event
+        .get("p_log_type")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// Splitting the input into lines.
+pub fn lines(corpus: &Corpus, runs: usize) -> Figure {
+    measure(
+        "floor: split lines",
+        corpus.text.len(),
+        corpus.lines.len(),
+        runs,
+        || memchr::memchr_iter(b'\n', corpus.text.as_bytes()).count() as u64,
+    )
+}
+
+/// `serde_json` into `IgnoredAny`, per line.
+pub fn ignored_any(corpus: &Corpus, runs: usize) -> Figure {
+    measure(
+        "floor: serde_json -> IgnoredAny",
+        corpus.text.len(),
+        corpus.lines.len(),
+        runs,
+        || {
+            corpus
+                .lines()
+                .filter(|line| serde_json::from_str::<IgnoredAny>(line).is_ok())
+                .count() as u64
+        },
+    )
+}
+
+/// `serde_json` into `Value`, per line.
+pub fn value(corpus: &Corpus, runs: usize) -> Figure {
+    measure(
+        "floor: serde_json -> Value",
+        corpus.text.len(),
+        corpus.lines.len(),
+        runs,
+        || {
+            corpus
+                .lines()
+                .filter(|line| serde_json::from_str::<Value>(line).is_ok())
+                .count() as u64
+        },
+    )
+}
+
+/// The reference interpreter over `Value`: parse, then every rule of the
+/// event's log type.
+pub fn interpreter(corpus: &Corpus, set: &RuleSet, runs: usize) -> Figure {
+    measure(
+        format!("interpreter over Value, {}", set.name),
+        corpus.text.len(),
+        corpus.lines.len(),
+        runs,
+        || {
+            let mut matched = 0u64;
+            for line in corpus.lines() {
+                let Ok(event) = serde_json::from_str::<Value>(line) else {
+                    continue;
+                };
+                let log_type = log_type(&event);
+                for (_, ir) in set.of(log_type) {
+                    matched += u64::from(interp::matches(ir, log_type, &event) == Ok(true));
+                }
+            }
+            matched
+        },
+    )
+}
+
+/// The generated matchers over `Value`: parse, then every rule of the
+/// event's log type.
+pub fn generated(corpus: &Corpus, set: &RuleSet, runs: usize) -> Figure {
+    measure(
+        format!("generated over Value, {}", set.name),
+        corpus.text.len(),
+        corpus.lines.len(),
+        runs,
+        || {
+            let mut matched = 0u64;
+            for line in corpus.lines() {
+                let Ok(event) = serde_json::from_str::<Value>(line) else {
+                    continue;
+                };
+                let log_type = log_type(&event);
+                for (rule, _) in set.of(log_type) {
+                    matched += u64::from((rule.matches)(log_type, &event) == Ok(true));
+                }
+            }
+            matched
+        },
+    )
+}
+
+/// The fast path in process: `Detector::evaluate_line` (outputs built for
+/// matches).
+pub fn fast(corpus: &Corpus, set: &RuleSet, runs: usize) -> Figure {
+    let detector = Detector::new(set.rules.iter().copied());
+    let mut scratch = Parsed::new();
+    measure(
+        format!("fast path (in process), {}", set.name),
+        corpus.text.len(),
+        corpus.lines.len(),
+        runs,
+        || {
+            let mut matched = 0u64;
+            for line in corpus.lines() {
+                if let Ok(outcome) = detector.evaluate_line(&mut scratch, line) {
+                    matched += outcome.evaluation.matches.len() as u64;
+                }
+            }
+            matched
+        },
+    )
+}

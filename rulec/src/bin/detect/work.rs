@@ -1,0 +1,210 @@
+//! Evaluating lines, on this thread or on worker threads: each line becomes
+//! an [`Outcome`] that the main thread consumes in input order, so output and
+//! alerting are the same with any number of threads.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::mpsc;
+
+use rulec::serde_json::Value;
+use rulec::{Detector, Evaluation, EventError, LineEvaluation, Parsed};
+
+/// What one line gave.
+pub enum Outcome {
+    /// Only whitespace.
+    Blank,
+    /// Refused, with the reason.
+    Bad(String),
+    /// An event of `log_type`, evaluated.
+    Event {
+        /// Its `p_log_type` (borrowed from the rules when one of them reads it).
+        log_type: Cow<'static, str>,
+        /// Matches and rule errors.
+        evaluation: Evaluation,
+        /// The whole event, when a rule matched.
+        event: Option<Value>,
+    },
+}
+
+/// Evaluates one line on the fast path.
+pub fn evaluate(detector: &Detector, scratch: &mut Parsed, line: &[u8]) -> Outcome {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Outcome::Blank;
+    }
+    let text = match std::str::from_utf8(line) {
+        Ok(text) => text,
+        Err(e) => {
+            let reason = EventError::NotUtf8 {
+                offset: e.valid_up_to(),
+            };
+            return Outcome::Bad(reason.to_string());
+        }
+    };
+    match detector.evaluate_line(scratch, text) {
+        Ok(LineEvaluation {
+            log_type,
+            evaluation,
+            event,
+        }) => Outcome::Event {
+            log_type: static_name(detector, log_type)
+                .map_or_else(|| Cow::Owned(log_type.to_owned()), Cow::Borrowed),
+            evaluation,
+            event,
+        },
+        Err(e) => Outcome::Bad(e.to_string()),
+    }
+}
+
+/// The rules' own copy of a log type's name, so that naming it allocates nothing.
+fn static_name(detector: &Detector, log_type: &str) -> Option<&'static str> {
+    detector
+        .rules_for(log_type)
+        .first()?
+        .meta
+        .log_types
+        .iter()
+        .copied()
+        .find(|t| *t == log_type)
+}
+
+/// A run of consecutive lines handed to a worker.
+pub struct Chunk {
+    /// Its place in the input, counted from 0.
+    pub index: u64,
+    /// The lines' bytes, one after the other.
+    pub data: Vec<u8>,
+    /// Where each line ends in `data`; `None` for a line already refused
+    /// (too long), whose outcome is in `refused`.
+    pub ends: Vec<Option<usize>>,
+    /// The reasons of the lines refused while reading, by position.
+    pub refused: Vec<(usize, String)>,
+}
+
+impl Chunk {
+    /// An empty chunk.
+    pub fn new(index: u64) -> Chunk {
+        Chunk {
+            index,
+            data: Vec::with_capacity(CHUNK_BYTES + 64 * 1024),
+            ends: Vec::new(),
+            refused: Vec::new(),
+        }
+    }
+
+    /// Whether the chunk is full enough to hand over.
+    pub fn is_full(&self) -> bool {
+        self.data.len() >= CHUNK_BYTES || self.ends.len() >= CHUNK_LINES
+    }
+
+    fn evaluate(self, detector: &Detector, scratch: &mut Parsed) -> Vec<Outcome> {
+        let mut refused = self.refused.into_iter().peekable();
+        let mut start = 0;
+        let mut out = Vec::with_capacity(self.ends.len());
+        for (position, end) in self.ends.iter().enumerate() {
+            match end {
+                Some(end) => {
+                    out.push(evaluate(detector, scratch, &self.data[start..*end]));
+                    start = *end;
+                }
+                None => {
+                    let reason = match refused.next_if(|(p, _)| *p == position) {
+                        Some((_, reason)) => reason,
+                        None => "refused while reading".to_owned(),
+                    };
+                    out.push(Outcome::Bad(reason));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// About this many bytes of lines per chunk.
+const CHUNK_BYTES: usize = 1 << 20;
+/// At most this many lines per chunk.
+const CHUNK_LINES: usize = 8192;
+
+/// Worker threads evaluating chunks, and the results put back in order.
+pub struct Pool<'s> {
+    work: Option<mpsc::SyncSender<Chunk>>,
+    results: mpsc::Receiver<(u64, Vec<Outcome>)>,
+    /// Results that arrived ahead of their turn.
+    pending: BTreeMap<u64, Vec<Outcome>>,
+    /// The next chunk to hand out in order.
+    next: u64,
+    _scope: std::marker::PhantomData<&'s ()>,
+}
+
+impl<'s> Pool<'s> {
+    /// Starts `threads` workers in `scope`, each with its own scratch buffers.
+    pub fn start<'env>(
+        scope: &'s std::thread::Scope<'s, 'env>,
+        detector: &'s Detector,
+        threads: usize,
+    ) -> Pool<'s> {
+        let (work_tx, work_rx) = mpsc::sync_channel::<Chunk>(threads * 2);
+        let work_rx = std::sync::Arc::new(std::sync::Mutex::new(work_rx));
+        let (result_tx, results) = mpsc::channel();
+        for _ in 0..threads {
+            let work_rx = std::sync::Arc::clone(&work_rx);
+            let result_tx = result_tx.clone();
+            scope.spawn(move || {
+                let mut scratch = Parsed::new();
+                loop {
+                    let chunk = match work_rx.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(chunk) = chunk else {
+                        return;
+                    };
+                    let index = chunk.index;
+                    let outcomes = chunk.evaluate(detector, &mut scratch);
+                    if result_tx.send((index, outcomes)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        Pool {
+            work: Some(work_tx),
+            results,
+            pending: BTreeMap::new(),
+            next: 0,
+            _scope: std::marker::PhantomData,
+        }
+    }
+
+    /// Hands a chunk to the workers (waits while they are busy).
+    pub fn submit(&mut self, chunk: Chunk) {
+        if let Some(work) = &self.work {
+            // A send fails only when every worker is gone (it panicked):
+            // the chunk's lines are then never reported, which `next_ready`
+            // turns into an error below.
+            let _ = work.send(chunk);
+        }
+    }
+
+    /// The next chunk's outcomes in input order, when ready; with `wait`,
+    /// blocks until it is. `None` when nothing more will come.
+    pub fn next_ready(&mut self, wait: bool) -> Option<Vec<Outcome>> {
+        loop {
+            if let Some(outcomes) = self.pending.remove(&self.next) {
+                self.next += 1;
+                return Some(outcomes);
+            }
+            let received = if wait {
+                self.results.recv().ok()
+            } else {
+                self.results.try_recv().ok()
+            };
+            let (index, outcomes) = received?;
+            self.pending.insert(index, outcomes);
+        }
+    }
+
+    /// No more chunks: the workers stop once they have finished theirs.
+    pub fn close(&mut self) {
+        self.work = None;
+    }
+}

@@ -1,0 +1,183 @@
+//! The fast path allocates nothing for an event a rule does not match: a
+//! counting allocator (the whole test binary's) watches each rule's matcher
+//! over the projection of every non-matching EKS and GKE event of the bundled
+//! sample, and `Detector::evaluate_line` over the seed rule, once the scratch
+//! buffers have grown. One exception is serde_json's: a line with escaped
+//! strings makes its deserializer grow a scratch buffer (created per line).
+//!
+//! Three rules build lists in their match logic, as their Python does, and
+//! allocate on some events; the test names them, so a new allocating rule
+//! (or one that stops allocating) fails it. AKS events decode their embedded
+//! audit log (`properties.log`) into a `serde_json::Value`, which allocates;
+//! they are left out.
+
+use rulec::{detector, rule, Detector, Parsed, Projected};
+use rulec_runtime::Node;
+
+const SAMPLE: &str = include_str!("../../examples/k8s_audit_sample.ndjson");
+
+/// Rules whose match logic computes lists, and why.
+const ALLOCATING: [(&str, &str); 3] = [
+    (
+        "GCP.GKE.Kubernetes.Cron.Job.Created.Or.Modified",
+        "the authorizationInfo loop is a computed list of M/X markers, joined",
+    ),
+    (
+        "Kubernetes.API.Multiple403.PublicIP",
+        "GKE's sourceIPs is a one-element list the data model builds",
+    ),
+    (
+        "Kubernetes.System.Principal.PublicIP",
+        "the IPinfo ASN lookup builds lists; GKE's sourceIPs is built",
+    ),
+];
+
+fn log_type(root: Projected<'_>) -> &str {
+    root.get("p_log_type").and_then(Node::as_str).unwrap_or("")
+}
+
+#[test]
+fn matchers_allocate_nothing_on_non_matching_eks_and_gke_events() {
+    let detector = detector();
+    let mut parsed = Parsed::new();
+    let lines: Vec<&str> = SAMPLE
+        .lines()
+        .filter(|line| line.contains("Amazon.EKS.Audit") || line.contains("GCP.AuditLog"))
+        .collect();
+    assert!(lines.len() > 500, "{} EKS and GKE lines", lines.len());
+    let mut allocating = Vec::new();
+    let mut evaluated = 0usize;
+    for rule in detector.rules() {
+        let mut allocations = 0u64;
+        for line in &lines {
+            if parsed.parse(line, detector.projection()).is_err() {
+                continue;
+            }
+            let root = parsed.root(line);
+            let log_type = log_type(root).to_owned();
+            if !rule.meta.handles(&log_type) {
+                continue;
+            }
+            // Once to grow what grows (IP tables, regexes), then counted.
+            if (rule.matches_projected)(&log_type, root) != Ok(false) {
+                continue;
+            }
+            let info = allocation_counter::measure(|| {
+                let _ = (rule.matches_projected)(&log_type, root);
+            });
+            allocations += info.count_total;
+            evaluated += 1;
+        }
+        if allocations > 0 {
+            allocating.push(rule.meta.id);
+        }
+    }
+    assert!(evaluated > 5000, "{evaluated} rule evaluations");
+    let expected: Vec<&str> = ALLOCATING.iter().map(|(id, _)| *id).collect();
+    allocating.sort_unstable();
+    assert_eq!(
+        allocating, expected,
+        "rules that allocate on non-matching events"
+    );
+}
+
+/// A line without escaped strings: the sample line with its annotations
+/// (whose reasons quote names, `\"`) removed.
+fn without_escapes(line: &str) -> Option<String> {
+    let mut event: rulec::serde_json::Value = rulec::serde_json::from_str(line).ok()?;
+    if let Some(map) = event.as_object_mut() {
+        map.remove("annotations");
+        if let Some(payload) = map.get_mut("protoPayload").and_then(|p| p.as_object_mut()) {
+            payload.remove("authorizationInfo");
+        }
+    }
+    let text = event.to_string();
+    (!text.contains('\\')).then_some(text)
+}
+
+#[test]
+fn the_seed_rule_s_line_evaluation_allocates_nothing_for_a_non_match() {
+    let seed = rule("Kubernetes.Secret.AccessDenied").expect("the seed rule");
+    let detector = Detector::new([seed]);
+    let mut scratch = Parsed::new();
+    let quiet: Vec<String> = SAMPLE
+        .lines()
+        .filter(|line| !line.contains("Azure.MonitorActivity"))
+        .filter_map(without_escapes)
+        .filter(|line| {
+            detector
+                .evaluate_line(&mut scratch, line)
+                .is_ok_and(|e| e.evaluation.matches.is_empty() && e.evaluation.errors.is_empty())
+        })
+        .collect();
+    assert!(quiet.len() > 300, "{} quiet lines", quiet.len());
+    let mut evaluated = 0usize;
+    let info = allocation_counter::measure(|| {
+        for line in &quiet {
+            if detector.evaluate_line(&mut scratch, line).is_ok() {
+                evaluated += 1;
+            }
+        }
+    });
+    assert_eq!(evaluated, quiet.len());
+    assert_eq!(
+        info.count_total,
+        0,
+        "{} allocations over {} lines",
+        info.count_total,
+        quiet.len()
+    );
+}
+
+#[test]
+fn escaped_strings_cost_serde_json_s_scratch_buffer_only() {
+    // serde_json decodes a string with escapes into a scratch buffer of its
+    // own, created with each line's deserializer: a few allocations per line
+    // with escapes (the annotations' quoted names), none of them rulec's.
+    let seed = rule("Kubernetes.Secret.AccessDenied").expect("the seed rule");
+    let detector = Detector::new([seed]);
+    let mut scratch = Parsed::new();
+    let quiet: Vec<&str> = SAMPLE
+        .lines()
+        .filter(|line| !line.contains("Azure.MonitorActivity") && line.contains('\\'))
+        .filter(|line| {
+            detector
+                .evaluate_line(&mut scratch, line)
+                .is_ok_and(|e| e.evaluation.matches.is_empty() && e.evaluation.errors.is_empty())
+        })
+        .collect();
+    assert!(
+        quiet.len() > 300,
+        "{} quiet lines with escapes",
+        quiet.len()
+    );
+    let info = allocation_counter::measure(|| {
+        for line in &quiet {
+            let _ = detector.evaluate_line(&mut scratch, line);
+        }
+    });
+    let per_line = info.count_total as f64 / quiet.len() as f64;
+    assert!(
+        per_line > 0.0 && per_line <= 6.0,
+        "{per_line} allocations per line"
+    );
+}
+
+#[test]
+fn a_matching_event_allocates_its_outputs() {
+    // The counter works: a match parses the whole event and builds outputs.
+    let detector = detector();
+    let mut scratch = Parsed::new();
+    let matching = SAMPLE
+        .lines()
+        .find(|line| {
+            detector
+                .evaluate_line(&mut scratch, line)
+                .is_ok_and(|e| !e.evaluation.matches.is_empty())
+        })
+        .expect("the sample has matches");
+    let info = allocation_counter::measure(|| {
+        let _ = detector.evaluate_line(&mut scratch, matching);
+    });
+    assert!(info.count_total > 10, "{} allocations", info.count_total);
+}
