@@ -83,51 +83,51 @@ pub fn value(corpus: &Corpus, runs: usize) -> Figure {
     )
 }
 
+/// Parses each line into a `Value` and counts the rules of its log type
+/// for which `matches` holds.
+fn over_value(
+    stage: String,
+    corpus: &Corpus,
+    set: &RuleSet,
+    runs: usize,
+    matches: impl Fn(&'static CompiledRule, &RuleIr, &str, &Value) -> bool,
+) -> Figure {
+    measure(stage, corpus.text.len(), corpus.lines.len(), runs, || {
+        let mut matched = 0u64;
+        for line in corpus.lines() {
+            let Ok(event) = serde_json::from_str::<Value>(line) else {
+                continue;
+            };
+            let log_type = log_type(&event);
+            for (rule, ir) in set.of(log_type) {
+                matched += u64::from(matches(rule, ir, log_type, &event));
+            }
+        }
+        matched
+    })
+}
+
 /// The reference interpreter over `Value`: parse, then every rule of the
 /// event's log type.
 pub fn interpreter(corpus: &Corpus, set: &RuleSet, runs: usize) -> Figure {
-    measure(
+    over_value(
         format!("interpreter over Value, {}", set.name),
-        corpus.text.len(),
-        corpus.lines.len(),
+        corpus,
+        set,
         runs,
-        || {
-            let mut matched = 0u64;
-            for line in corpus.lines() {
-                let Ok(event) = serde_json::from_str::<Value>(line) else {
-                    continue;
-                };
-                let log_type = log_type(&event);
-                for (_, ir) in set.of(log_type) {
-                    matched += u64::from(interp::matches(ir, log_type, &event) == Ok(true));
-                }
-            }
-            matched
-        },
+        |_, ir, log_type, event| interp::matches(ir, log_type, event) == Ok(true),
     )
 }
 
 /// The generated matchers over `Value`: parse, then every rule of the
 /// event's log type.
 pub fn generated(corpus: &Corpus, set: &RuleSet, runs: usize) -> Figure {
-    measure(
+    over_value(
         format!("generated over Value, {}", set.name),
-        corpus.text.len(),
-        corpus.lines.len(),
+        corpus,
+        set,
         runs,
-        || {
-            let mut matched = 0u64;
-            for line in corpus.lines() {
-                let Ok(event) = serde_json::from_str::<Value>(line) else {
-                    continue;
-                };
-                let log_type = log_type(&event);
-                for (rule, _) in set.of(log_type) {
-                    matched += u64::from((rule.matches)(log_type, &event) == Ok(true));
-                }
-            }
-            matched
-        },
+        |rule, _, log_type, event| (rule.matches)(log_type, event) == Ok(true),
     )
 }
 

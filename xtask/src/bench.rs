@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use crate::workspace;
+use crate::workspace::{self, cargo, target_dir};
 
 /// `cargo xtask bench` arguments.
 #[derive(clap::Args)]
@@ -23,10 +23,6 @@ pub struct BenchArgs {
     bench_args: Vec<String>,
 }
 
-fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
 fn status(command: &mut Command) -> Result<(), String> {
     let status = command
         .status()
@@ -36,19 +32,6 @@ fn status(command: &mut Command) -> Result<(), String> {
     } else {
         Err(format!("{command:?} failed: {status}"))
     }
-}
-
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| {
-            if dir.is_absolute() {
-                dir
-            } else {
-                root.join(dir)
-            }
-        })
-        .unwrap_or_else(|| root.join("target"))
 }
 
 /// Runs the command.

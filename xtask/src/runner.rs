@@ -7,12 +7,11 @@
 //! valid rule files found on disk, so the other rules still run.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use rulec_runtime::testing::{SuiteReport, SuiteRequest};
 
 use crate::regen::rule_set_items;
-use crate::workspace::{self, ValidRule};
+use crate::workspace::{self, cargo, target_dir, ValidRule};
 
 /// How the runner is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,23 +20,6 @@ pub enum Build {
     RulesCrate,
     /// A scratch crate with only the valid rules.
     Scratch,
-}
-
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| {
-            if dir.is_absolute() {
-                dir
-            } else {
-                root.join(dir)
-            }
-        })
-        .unwrap_or_else(|| root.join("target"))
-}
-
-fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
 /// Writes the scratch crate and returns its manifest.

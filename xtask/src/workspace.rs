@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use rulec_compiler::diag::{Diagnostic, Diagnostics, Level};
 use rulec_compiler::ir::RuleIr;
@@ -109,4 +110,23 @@ impl RuleSet {
         }
         set
     }
+}
+
+/// The build's target directory (`CARGO_TARGET_DIR`, relative to `root`, or `root/target`).
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                root.join(dir)
+            }
+        })
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// The `cargo` that runs this command.
+pub fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
