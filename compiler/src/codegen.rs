@@ -492,7 +492,7 @@ impl Gen<'_> {
         };
         let cells = (0..model.documents.len()).map(|i| {
             let cell = doc_ident(i);
-            quote! { let #cell: ::std::cell::OnceCell<::core::result::Result<::core::option::Option<__rt::serde_json::Value>, __rt::RuleError>> = ::std::cell::OnceCell::new(); }
+            quote! { let #cell: ::std::cell::OnceCell<::core::result::Result<::core::option::Option<__rt::transform::Document<'a>>, __rt::RuleError>> = ::std::cell::OnceCell::new(); }
         });
         quote! { #(#cells)* }
     }
@@ -512,10 +512,10 @@ impl Gen<'_> {
             .as_ref()
             .map_or_else(|| quote!(true), |w| self.expr(w));
         quote! {
-            match #cell.get_or_init(|| -> ::core::result::Result<::core::option::Option<__rt::serde_json::Value>, __rt::RuleError> {
-                ::core::result::Result::Ok(if #when { __rt::transform::decode_json(&(#source)) } else { ::core::option::Option::None })
+            match #cell.get_or_init(|| -> ::core::result::Result<::core::option::Option<__rt::transform::Document<'a>>, __rt::RuleError> {
+                ::core::result::Result::Ok(if #when { __rt::transform::decode_document(&(#source)) } else { ::core::option::Option::None })
             }) {
-                ::core::result::Result::Ok(document) => document.as_ref(),
+                ::core::result::Result::Ok(document) => document.as_ref().map(__rt::transform::Document::get),
                 ::core::result::Result::Err(error) => return ::core::result::Result::Err(error.clone()),
             }
         }

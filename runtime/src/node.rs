@@ -87,6 +87,13 @@ pub trait Node<'a>: Copy + 'a {
     /// An owned copy of the node, for alert output.
     fn to_json(self) -> serde_json::Value;
 
+    /// [`crate::transform::decode_json`] of this node, decoded once and kept
+    /// by the event when its representation caches documents (the fast
+    /// path's does); `None` when it does not, and the caller decodes.
+    fn decoded_json(self) -> Option<Option<&'a serde_json::Value>> {
+        None
+    }
+
     /// Whether the node is an empty array or object (always false for scalars).
     fn is_empty(self) -> bool {
         self.len() == 0

@@ -150,6 +150,9 @@ struct Slot {
 pub struct Parsed {
     slots: Vec<Slot>,
     text: String,
+    /// JSON documents embedded in string slots (AKS's `properties.log`),
+    /// decoded on first use and shared by every rule: one cell per slot.
+    documents: Vec<std::cell::OnceCell<Option<serde_json::Value>>>,
 }
 
 impl Parsed {
@@ -172,7 +175,11 @@ impl Parsed {
             trie: 0,
         };
         seed.deserialize(&mut deserializer)?;
-        deserializer.end()
+        deserializer.end()?;
+        self.documents.clear();
+        self.documents
+            .resize_with(self.slots.len(), std::cell::OnceCell::new);
+        Ok(())
     }
 
     /// The parsed value (call after a successful [`Parsed::parse`] of `line`).
@@ -571,6 +578,14 @@ impl<'d> Node<'d> for Projected<'d> {
         self.children()
             .filter(move |_| object)
             .map(|member| (member.key().unwrap_or(""), member))
+    }
+
+    fn decoded_json(self) -> Option<Option<&'d serde_json::Value>> {
+        let cell = self.parsed.documents.get(self.slot as usize)?;
+        Some(
+            cell.get_or_init(|| crate::transform::decode_json(&crate::val::Val::Node(self)))
+                .as_ref(),
+        )
     }
 
     fn to_json(self) -> serde_json::Value {

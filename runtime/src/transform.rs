@@ -241,6 +241,38 @@ pub fn list_of_truthy<'a, N: Node<'a>>(value: Val<'a, N>) -> Val<'a, N> {
     }
 }
 
+/// A decoded document: decoded by this call, or shared from the event's own
+/// cache (the fast path decodes each embedded document once per event, for
+/// every rule).
+#[derive(Debug)]
+pub enum Document<'a> {
+    /// Decoded for this evaluation.
+    Owned(serde_json::Value),
+    /// Decoded once for the event.
+    Shared(&'a serde_json::Value),
+}
+
+impl Document<'_> {
+    /// The document.
+    pub fn get(&self) -> &serde_json::Value {
+        match self {
+            Document::Owned(value) => value,
+            Document::Shared(value) => value,
+        }
+    }
+}
+
+/// [`decode_json`], through the event's cache when the field is a node of an
+/// event representation that keeps one ([`Node::decoded_json`]).
+pub fn decode_document<'a, N: Node<'a>>(value: &Val<'a, N>) -> Option<Document<'a>> {
+    if let Val::Node(node) = value {
+        if let Some(cached) = node.decoded_json() {
+            return cached.map(Document::Shared);
+        }
+    }
+    decode_json(value).map(Document::Owned)
+}
+
 /// Decodes a JSON document embedded in a string field, the way the AKS data
 /// model's Python does: `None` for a falsy field, a non-string, text that is
 /// not JSON, or a document that is itself falsy.
