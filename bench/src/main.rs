@@ -102,10 +102,11 @@ fn run(cli: &Cli) -> Result<(), String> {
     eprintln!("rulec-bench: {} rules; measuring...", all.rules.len());
 
     let runs = cli.runs;
+    // The floor is measured once and is its own row (ratio 1).
     let floor = stages::ignored_any(&corpus, runs);
     let mut figures = vec![
         stages::lines(&corpus, runs),
-        stages::ignored_any(&corpus, runs),
+        floor.clone(),
         stages::value(&corpus, runs),
     ];
     for set in [&seed, &all] {
@@ -147,7 +148,7 @@ fn run(cli: &Cli) -> Result<(), String> {
         let part = Corpus::generate(cli.slow_mb * 1_000_000, Some(log_type));
         let floor = stages::ignored_any(&part, runs);
         let figures = vec![
-            stages::ignored_any(&part, runs),
+            floor.clone(),
             stages::value(&part, runs),
             stages::generated(&part, &all, runs.min(2)),
             stages::fast(&part, &seed, runs),

@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 /// One stage's result.
+#[derive(Clone)]
 pub struct Figure {
     /// What was measured.
     pub stage: String,

@@ -51,36 +51,24 @@ pub fn lines(corpus: &Corpus, runs: usize) -> Figure {
     )
 }
 
+/// `serde_json` into `T`, per line: the number of lines that parse.
+fn parse_each<T: serde::de::DeserializeOwned>(stage: &str, corpus: &Corpus, runs: usize) -> Figure {
+    measure(stage, corpus.text.len(), corpus.lines.len(), runs, || {
+        corpus
+            .lines()
+            .filter(|line| serde_json::from_str::<T>(line).is_ok())
+            .count() as u64
+    })
+}
+
 /// `serde_json` into `IgnoredAny`, per line.
 pub fn ignored_any(corpus: &Corpus, runs: usize) -> Figure {
-    measure(
-        "floor: serde_json -> IgnoredAny",
-        corpus.text.len(),
-        corpus.lines.len(),
-        runs,
-        || {
-            corpus
-                .lines()
-                .filter(|line| serde_json::from_str::<IgnoredAny>(line).is_ok())
-                .count() as u64
-        },
-    )
+    parse_each::<IgnoredAny>("floor: serde_json -> IgnoredAny", corpus, runs)
 }
 
 /// `serde_json` into `Value`, per line.
 pub fn value(corpus: &Corpus, runs: usize) -> Figure {
-    measure(
-        "floor: serde_json -> Value",
-        corpus.text.len(),
-        corpus.lines.len(),
-        runs,
-        || {
-            corpus
-                .lines()
-                .filter(|line| serde_json::from_str::<Value>(line).is_ok())
-                .count() as u64
-        },
-    )
+    parse_each::<Value>("floor: serde_json -> Value", corpus, runs)
 }
 
 /// Parses each line into a `Value` and counts the rules of its log type

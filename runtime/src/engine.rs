@@ -117,6 +117,9 @@ pub struct Detector {
 pub struct LineEvaluation<'l> {
     /// The event's `p_log_type`.
     pub log_type: &'l str,
+    /// The same name as the rule set spells it, when some rule reads that
+    /// log type (so callers can keep it without copying).
+    pub known_log_type: Option<&'static str>,
     /// Matches (with their outputs) and rules that raised.
     pub evaluation: Evaluation,
     /// The whole event, parsed only when some rule matched (the outputs and
@@ -174,9 +177,13 @@ impl Detector {
             .get(P_LOG_TYPE)
             .and_then(Node::as_str)
             .ok_or(EventError::NoLogType)?;
+        let (known_log_type, rules) = match self.by_log_type.get_key_value(log_type) {
+            Some((name, rules)) => (Some(*name), rules.as_slice()),
+            None => (None, &[][..]),
+        };
         let mut matched: Vec<&'static CompiledRule> = Vec::new();
         let mut evaluation = Evaluation::default();
-        for rule in self.rules_for(log_type) {
+        for rule in rules {
             match (rule.matches_projected)(log_type, root) {
                 Ok(true) => matched.push(rule),
                 Ok(false) => {}
@@ -186,6 +193,7 @@ impl Detector {
         if matched.is_empty() {
             return Ok(LineEvaluation {
                 log_type,
+                known_log_type,
                 evaluation,
                 event: None,
             });
@@ -200,6 +208,7 @@ impl Detector {
         }
         Ok(LineEvaluation {
             log_type,
+            known_log_type,
             evaluation,
             event: Some(event),
         })

@@ -43,28 +43,16 @@ pub fn evaluate(detector: &Detector, scratch: &mut Parsed, line: &[u8]) -> Outco
     match detector.evaluate_line(scratch, text) {
         Ok(LineEvaluation {
             log_type,
+            known_log_type,
             evaluation,
             event,
         }) => Outcome::Event {
-            log_type: static_name(detector, log_type)
-                .map_or_else(|| Cow::Owned(log_type.to_owned()), Cow::Borrowed),
+            log_type: known_log_type.map_or_else(|| Cow::Owned(log_type.to_owned()), Cow::Borrowed),
             evaluation,
             event,
         },
         Err(e) => Outcome::Bad(e.to_string()),
     }
-}
-
-/// The rules' own copy of a log type's name, so that naming it allocates nothing.
-fn static_name(detector: &Detector, log_type: &str) -> Option<&'static str> {
-    detector
-        .rules_for(log_type)
-        .first()?
-        .meta
-        .log_types
-        .iter()
-        .copied()
-        .find(|t| *t == log_type)
 }
 
 /// A run of consecutive lines handed to a worker.
