@@ -21,6 +21,14 @@ use crate::stages::RuleSet;
 const SEED: &str = "Kubernetes.Secret.AccessDenied";
 const LOG_TYPES: [&str; 3] = ["Amazon.EKS.Audit", "Azure.MonitorActivity", "GCP.AuditLog"];
 
+/// The rule sets of `--fast-only`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FastOnly {
+    Seed,
+    All,
+    Both,
+}
+
 /// Benchmarks rulec against JSON-parsing floors.
 #[derive(Debug, Parser)]
 #[command(name = "rulec-bench")]
@@ -44,6 +52,14 @@ struct Cli {
     /// Skip the end-to-end `detect` runs.
     #[arg(long)]
     no_detect: bool,
+    /// Only the floor and the fast path on the main corpus, for the seed
+    /// rule, all rules, or both (quick iterations, or a profiler attached to
+    /// this process).
+    #[arg(long, value_name = "SET")]
+    fast_only: Option<FastOnly>,
+    /// With `--fast-only`: only events of this log type.
+    #[arg(long, requires = "fast_only")]
+    log_type: Option<String>,
 }
 
 fn rule_set(name: &'static str, ids: Option<&[&str]>) -> Result<RuleSet, String> {
@@ -89,7 +105,7 @@ fn print_table(title: &str, floor: &Figure, figures: &[Figure]) {
 
 fn run(cli: &Cli) -> Result<(), String> {
     eprintln!("rulec-bench: generating {} MB of sample events...", cli.mb);
-    let corpus = Corpus::generate(cli.mb * 1_000_000, None);
+    let corpus = Corpus::generate(cli.mb * 1_000_000, cli.log_type.as_deref());
     let slow = corpus.prefix(cli.slow_mb * 1_000_000);
     eprintln!(
         "rulec-bench: {} events, {:.1} MB ({:.0} bytes per event); compiling rule IR...",
@@ -110,9 +126,25 @@ fn run(cli: &Cli) -> Result<(), String> {
         stages::value(&corpus, runs),
     ];
     for set in [&seed, &all] {
-        figures.push(stages::interpreter(&slow, set, 1));
-        figures.push(stages::generated(&slow, set, runs.min(2)));
-        figures.push(stages::fast(&corpus, set, runs));
+        let wanted = match cli.fast_only {
+            None | Some(FastOnly::Both) => true,
+            Some(FastOnly::Seed) => std::ptr::eq(set, &seed),
+            Some(FastOnly::All) => std::ptr::eq(set, &all),
+        };
+        if cli.fast_only.is_none() {
+            figures.push(stages::interpreter(&slow, set, 1));
+            figures.push(stages::generated(&slow, set, runs.min(2)));
+        }
+        if wanted {
+            figures.push(stages::fast(&corpus, set, runs));
+        }
+    }
+    if cli.fast_only.is_some() {
+        figures.push(stages::projection_parse(&corpus, None, runs));
+        figures.push(stages::projection_parse(&corpus, Some(&seed), runs));
+        figures.push(stages::projection_parse(&corpus, Some(&all), runs));
+        print_table("Fast path only", &floor, &figures);
+        return Ok(());
     }
     if !cli.no_detect {
         let detect = cli

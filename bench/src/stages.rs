@@ -140,3 +140,25 @@ pub fn fast(corpus: &Corpus, set: &RuleSet, runs: usize) -> Figure {
         },
     )
 }
+
+/// The fast path's parse alone (no matcher runs): the projection of the
+/// rule set's reads, or with no rules only `p_log_type`.
+pub fn projection_parse(corpus: &Corpus, set: Option<&RuleSet>, runs: usize) -> Figure {
+    let detector = Detector::new(set.map_or(&[][..], |s| &s.rules[..]).iter().copied());
+    let mut scratch = Parsed::new();
+    measure(
+        format!(
+            "fast path parse only, {}",
+            set.map_or("p_log_type only", |s| s.name)
+        ),
+        corpus.text.len(),
+        corpus.lines.len(),
+        runs,
+        || {
+            corpus
+                .lines()
+                .filter(|line| scratch.parse(line, detector.projection()).is_ok())
+                .count() as u64
+        },
+    )
+}

@@ -114,8 +114,14 @@ pub trait Node<'a>: Copy + 'a {
 
 /// Compares two keys the way Python's `str.lower()` does.
 pub fn eq_ignore_case(a: &str, b: &str) -> bool {
+    // Equal ignoring ASCII case implies equal lowercased (the other bytes are
+    // equal); different lengths are decisive only for ASCII, whose lowercase
+    // keeps the length.
+    if a.len() == b.len() && a.as_bytes().eq_ignore_ascii_case(b.as_bytes()) {
+        return true;
+    }
     if a.is_ascii() && b.is_ascii() {
-        return a.eq_ignore_ascii_case(b);
+        return false;
     }
     a.chars()
         .flat_map(char::to_lowercase)

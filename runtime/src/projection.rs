@@ -42,6 +42,33 @@ struct Trie {
     whole: bool,
     /// Members to keep, by key (compared ignoring case), and what to keep of them.
     children: Vec<(Box<str>, u32)>,
+    /// Bit `min(len, 63)` is set for the byte length of each ASCII child key:
+    /// most keys of an event are ASCII and of another length, and this
+    /// refuses them without comparing.
+    ascii_lengths: u64,
+    /// Whether a child key is not ASCII (then lengths settle nothing).
+    non_ascii_child: bool,
+}
+
+impl Trie {
+    fn add_child(&mut self, key: &str, child: u32) {
+        if key.is_ascii() {
+            self.ascii_lengths |= length_bit(key.len());
+        } else {
+            self.non_ascii_child = true;
+        }
+        self.children.push((Box::from(key), child));
+    }
+
+    fn clear_children(&mut self) {
+        self.children.clear();
+        self.ascii_lengths = 0;
+        self.non_ascii_child = false;
+    }
+}
+
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
 }
 
 impl Projection {
@@ -64,7 +91,7 @@ impl Projection {
         Projection {
             tries: vec![Trie {
                 whole: true,
-                children: Vec::new(),
+                ..Trie::default()
             }],
         }
     }
@@ -85,16 +112,14 @@ impl Projection {
                 None => {
                     let child = self.tries.len();
                     self.tries.push(Trie::default());
-                    self.tries[at]
-                        .children
-                        .push((Box::from(*key), child as u32));
+                    self.tries[at].add_child(key, child as u32);
                     child
                 }
             };
         }
         // The end of a path: keep it whole (and forget what was below it).
         self.tries[at].whole = true;
-        self.tries[at].children.clear();
+        self.tries[at].clear_children();
     }
 
     /// How many keys the projection names (for diagnostics and tests).
@@ -106,6 +131,18 @@ impl Projection {
         let node = &self.tries[trie as usize];
         if node.whole {
             return Some(trie);
+        }
+        // An ASCII key only equals an ASCII key of its length ignoring case;
+        // a non-ASCII one may lowercase to anything (the Kelvin sign to `k`).
+        if key.is_ascii() && !node.non_ascii_child {
+            if node.ascii_lengths & length_bit(key.len()) == 0 {
+                return None;
+            }
+            return node
+                .children
+                .iter()
+                .find(|(k, _)| k.len() == key.len() && k.eq_ignore_ascii_case(key))
+                .map(|(_, child)| *child);
         }
         node.children
             .iter()
@@ -669,6 +706,24 @@ mod tests {
             parsed.root(line).get_ci("VERB").and_then(Node::as_str),
             Some("c")
         );
+    }
+
+    #[test]
+    fn non_ascii_keys_that_lowercase_to_a_path_key_are_kept() {
+        // U+212A KELVIN SIGN lowercases to ASCII `k`: a 3-byte key equal,
+        // ignoring case, to a 1-byte one, so lengths must not refuse it.
+        let line = "{\"\u{212A}ind\": 1, \"kinds\": 2, \"p_log_type\": \"T\"}";
+        let (parsed, json) = parse_with(line, &[&["kind"]]);
+        assert_eq!(json, json!({"\u{212A}ind": 1, "p_log_type": "T"}));
+        assert_eq!(
+            parsed.root(line).get_ci("kind").and_then(Node::as_number),
+            Some(Number::Int(1))
+        );
+        let (_, json) = parse_with(
+            r#"{"kind": 1, "KIND": 2, "p_log_type": "T"}"#,
+            &[&["\u{212A}ind"]],
+        );
+        assert_eq!(json, json!({"kind": 1, "KIND": 2, "p_log_type": "T"}));
     }
 
     #[test]
