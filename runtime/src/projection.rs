@@ -544,6 +544,15 @@ impl<'d> Projected<'d> {
         })
     }
 
+    /// Whether the member's key is exactly `key` (lengths compared first).
+    fn key_is(self, key: &str) -> bool {
+        let (Some(Text::Line(start, end)) | Some(Text::Buffer(start, end))) = self.slot().key
+        else {
+            return false;
+        };
+        (end - start) as usize == key.len() && self.key() == Some(key)
+    }
+
     fn key(self) -> Option<&'d str> {
         self.slot()
             .key
@@ -588,7 +597,26 @@ impl<'d> Node<'d> for Projected<'d> {
         if !matches!(self.slot().payload, Payload::Object) {
             return None;
         }
-        self.children().find(|member| member.key() == Some(key))
+        self.children().find(|member| member.key_is(key))
+    }
+
+    fn get_ci(self, key: &str) -> Option<Self> {
+        if !matches!(self.slot().payload, Payload::Object) {
+            return None;
+        }
+        // One pass: the exact key wins; else the first equal ignoring case.
+        let mut first_ignoring_case = None;
+        for member in self.children() {
+            if member.key_is(key) {
+                return Some(member);
+            }
+            if first_ignoring_case.is_none()
+                && member.key().is_some_and(|name| eq_ignore_case(name, key))
+            {
+                first_ignoring_case = Some(member);
+            }
+        }
+        first_ignoring_case
     }
 
     fn index(self, index: usize) -> Option<Self> {
