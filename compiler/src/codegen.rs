@@ -499,10 +499,10 @@ impl Gen<'_> {
 
     fn document_access(&self, name: &str) -> TokenStream {
         let Some(model) = self.model else {
-            return quote! { ::core::option::Option::<&__rt::serde_json::Value>::None };
+            return quote! { ::core::option::Option::<__rt::projection::Projected<'_>>::None };
         };
         let Some(index) = model.documents.iter().position(|d| d.name == name) else {
-            return quote! { ::core::option::Option::<&__rt::serde_json::Value>::None };
+            return quote! { ::core::option::Option::<__rt::projection::Projected<'_>>::None };
         };
         let spec = &model.documents[index];
         let cell = doc_ident(index);
@@ -775,7 +775,7 @@ impl Gen<'_> {
         let (tokens, root) = self.value(value);
         let ty = match root {
             Root::Event => quote! { N },
-            Root::Document => quote! { &__rt::serde_json::Value },
+            Root::Document => quote! { __rt::projection::Projected<'_> },
         };
         quote! {{ let __value: __rt::Val<'_, #ty> = #tokens; __value }}
     }

@@ -87,10 +87,11 @@ pub trait Node<'a>: Copy + 'a {
     /// An owned copy of the node, for alert output.
     fn to_json(self) -> serde_json::Value;
 
-    /// [`crate::transform::decode_json`] of this node, decoded once and kept
-    /// by the event when its representation caches documents (the fast
-    /// path's does); `None` when it does not, and the caller decodes.
-    fn decoded_json(self) -> Option<Option<&'a serde_json::Value>> {
+    /// The JSON document embedded in this string node, decoded once and
+    /// kept by the event when its representation caches documents (the fast
+    /// path's does); `None` when it does not, and the caller decodes
+    /// ([`crate::transform::decode_document`]).
+    fn decoded_document(self) -> Option<Option<crate::projection::Projected<'a>>> {
         None
     }
 

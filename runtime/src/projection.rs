@@ -22,6 +22,7 @@
 //! - a repeated key replaces the earlier member's value in place, as
 //!   `serde_json::Value` does.
 
+use std::cell::{OnceCell, RefCell};
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -189,7 +190,54 @@ pub struct Parsed {
     text: String,
     /// JSON documents embedded in string slots (AKS's `properties.log`),
     /// decoded on first use and shared by every rule: one cell per slot.
-    documents: Vec<std::cell::OnceCell<Option<serde_json::Value>>>,
+    documents: Vec<OnceCell<Option<EmbeddedDocument>>>,
+    /// Buffers of documents decoded for earlier lines, for reuse.
+    spare: RefCell<Vec<EmbeddedDocument>>,
+}
+
+/// A JSON document embedded in a string (AKS's `properties.log`), decoded
+/// the way the AKS data model's Python does ([`crate::transform::decode_json`])
+/// into flat buffers: the text, unescaped, and everything in it.
+#[derive(Debug, Default)]
+pub struct EmbeddedDocument {
+    text: String,
+    parsed: Parsed,
+}
+
+impl EmbeddedDocument {
+    /// Decodes `text` (reusing this document's buffers): `false` when it is
+    /// empty, not JSON, or a document that is itself falsy, as
+    /// [`crate::transform::decode_json`] says. Python's `NaN`, `Infinity`
+    /// and `-Infinity` tokens decode as `null`.
+    pub fn decode(&mut self, text: &str) -> bool {
+        if text.is_empty() {
+            return false;
+        }
+        let everything = everything();
+        self.text.clear();
+        self.text.push_str(text);
+        if self.parsed.parse(&self.text, everything).is_err() {
+            let Some(replaced) = crate::transform::replace_non_finite_tokens(text) else {
+                return false;
+            };
+            self.text = replaced;
+            if self.parsed.parse(&self.text, everything).is_err() {
+                return false;
+            }
+        }
+        crate::val::Val::Node(self.root()).truthy()
+    }
+
+    /// The decoded document (after a successful [`EmbeddedDocument::decode`]).
+    pub fn root(&self) -> Projected<'_> {
+        self.parsed.root(&self.text)
+    }
+}
+
+/// The projection that keeps everything, built once.
+fn everything() -> &'static Projection {
+    static EVERYTHING: std::sync::OnceLock<Projection> = std::sync::OnceLock::new();
+    EVERYTHING.get_or_init(Projection::everything)
 }
 
 impl Parsed {
@@ -204,6 +252,13 @@ impl Parsed {
     pub fn parse(&mut self, line: &str, projection: &Projection) -> Result<(), serde_json::Error> {
         self.slots.clear();
         self.text.clear();
+        // The documents of the previous line give their buffers back.
+        let spare = self.spare.get_mut();
+        spare.extend(
+            self.documents
+                .drain(..)
+                .filter_map(|cell| cell.into_inner().flatten()),
+        );
         let mut deserializer = serde_json::Deserializer::from_str(line);
         let seed = Capture {
             parsed: self,
@@ -213,9 +268,7 @@ impl Parsed {
         };
         seed.deserialize(&mut deserializer)?;
         deserializer.end()?;
-        self.documents.clear();
-        self.documents
-            .resize_with(self.slots.len(), std::cell::OnceCell::new);
+        self.documents.resize_with(self.slots.len(), OnceCell::new);
         Ok(())
     }
 
@@ -645,12 +698,19 @@ impl<'d> Node<'d> for Projected<'d> {
             .map(|member| (member.key().unwrap_or(""), member))
     }
 
-    fn decoded_json(self) -> Option<Option<&'d serde_json::Value>> {
+    fn decoded_document(self) -> Option<Option<Projected<'d>>> {
         let cell = self.parsed.documents.get(self.slot as usize)?;
-        Some(
-            cell.get_or_init(|| crate::transform::decode_json(&crate::val::Val::Node(self)))
-                .as_ref(),
-        )
+        let document = cell.get_or_init(|| {
+            let text = self.as_str()?;
+            let mut document = self.parsed.spare.borrow_mut().pop().unwrap_or_default();
+            if document.decode(text) {
+                Some(document)
+            } else {
+                self.parsed.spare.borrow_mut().push(document);
+                None
+            }
+        });
+        Some(document.as_ref().map(EmbeddedDocument::root))
     }
 
     fn to_json(self) -> serde_json::Value {

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use crate::error::RuleError;
 use crate::node::{Kind, Node};
+use crate::projection::{EmbeddedDocument, Projected};
 use crate::text::py_str;
 use crate::val::Val;
 
@@ -247,30 +248,34 @@ pub fn list_of_truthy<'a, N: Node<'a>>(value: Val<'a, N>) -> Val<'a, N> {
 #[derive(Debug)]
 pub enum Document<'a> {
     /// Decoded for this evaluation.
-    Owned(serde_json::Value),
+    Owned(Box<EmbeddedDocument>),
     /// Decoded once for the event.
-    Shared(&'a serde_json::Value),
+    Shared(Projected<'a>),
 }
 
 impl Document<'_> {
     /// The document.
-    pub fn get(&self) -> &serde_json::Value {
+    pub fn get(&self) -> Projected<'_> {
         match self {
-            Document::Owned(value) => value,
-            Document::Shared(value) => value,
+            Document::Owned(document) => document.root(),
+            Document::Shared(document) => *document,
         }
     }
 }
 
-/// [`decode_json`], through the event's cache when the field is a node of an
-/// event representation that keeps one ([`Node::decoded_json`]).
+/// The JSON document embedded in a string field, decoded as
+/// [`decode_json`] says, through the event's cache when the field is a node
+/// of an event representation that keeps one ([`Node::decoded_document`]).
 pub fn decode_document<'a, N: Node<'a>>(value: &Val<'a, N>) -> Option<Document<'a>> {
     if let Val::Node(node) = value {
-        if let Some(cached) = node.decoded_json() {
+        if let Some(cached) = node.decoded_document() {
             return cached.map(Document::Shared);
         }
     }
-    decode_json(value).map(Document::Owned)
+    let mut document = Box::<EmbeddedDocument>::default();
+    document
+        .decode(value.as_str()?)
+        .then_some(Document::Owned(document))
 }
 
 /// Decodes a JSON document embedded in a string field, the way the AKS data
@@ -295,7 +300,7 @@ pub fn decode_json<'a, N: Node<'a>>(value: &Val<'a, N>) -> Option<serde_json::Va
 
 /// Rewrites `NaN`, `Infinity` and `-Infinity` outside strings as `null`;
 /// `None` when the text has none of them.
-fn replace_non_finite_tokens(text: &str) -> Option<String> {
+pub(crate) fn replace_non_finite_tokens(text: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     let mut in_string = false;
     let mut escaped = false;
