@@ -76,7 +76,12 @@ fn cases() -> Vec<Case> {
     let depth = deepest_accepted();
     assert!(depth > 100, "serde_json's nesting limit moved: {depth}");
     let matching_deep = denied_with("deep", &nested(depth - 1));
-    let pad = |n: usize| format!("{{\"p_log_type\": \"{EKS}\", \"pad\": \"{}\"}}", "x".repeat(n));
+    let pad = |n: usize| {
+        format!(
+            "{{\"p_log_type\": \"{EKS}\", \"pad\": \"{}\"}}",
+            "x".repeat(n)
+        )
+    };
     let long_user = denied(&"u".repeat(500_000), "prod", 1000).to_string();
     let deep_log = {
         let text = denied("dup@example.com", "prod", 0).to_string();
@@ -91,7 +96,11 @@ fn cases() -> Vec<Case> {
     };
     let huge_log = {
         let text = denied("dup@example.com", "prod", 0).to_string();
-        format!("{},\"pad\":\"{}\"}}", &text[..text.len() - 1], "y".repeat(800_000))
+        format!(
+            "{},\"pad\":\"{}\"}}",
+            &text[..text.len() - 1],
+            "y".repeat(800_000)
+        )
     };
     let aks = |log: String| aks_with_log(log, 1000).to_string();
     vec![
@@ -172,7 +181,14 @@ fn hostile_lines_are_evaluated_or_reported_and_their_neighbours_unaffected() {
         .filter(|c| matches!(c.expect, Expect::Skipped(_)))
         .count();
     for threads in ["1", "2"] {
-        let args = ["--emit", "matches", "--max-line-bytes", &max, "--threads", threads];
+        let args = [
+            "--emit",
+            "matches",
+            "--max-line-bytes",
+            &max,
+            "--threads",
+            threads,
+        ];
         let baseline = run(&args, &baseline_input);
         assert_eq!(baseline.code, 0, "{}", baseline.stderr);
         let out = run(&args, &input);
@@ -275,11 +291,17 @@ fn a_last_line_without_newline_is_evaluated_when_complete_and_reported_when_not(
         assert_eq!(incomplete.code, 2, "{}", incomplete.stderr);
         assert_eq!(incomplete.lines.len(), 2);
         assert!(
-            incomplete.stderr.contains("-:3: skipped: not JSON: EOF while parsing"),
+            incomplete
+                .stderr
+                .contains("-:3: skipped: not JSON: EOF while parsing"),
             "{}",
             incomplete.stderr
         );
-        assert!(incomplete.stderr.contains("bad lines: 1"), "{}", incomplete.stderr);
+        assert!(
+            incomplete.stderr.contains("bad lines: 1"),
+            "{}",
+            incomplete.stderr
+        );
     }
 }
 
@@ -324,12 +346,20 @@ fn duplicate_keys_keep_the_last_value_on_every_path() {
                 e.matches.iter().map(|m| m.rule.meta.id).collect()
             };
             let label = format!("aks {aks}, verb {first} then {last}");
-            assert_eq!(ids(&full).iter().filter(|id| **id == RULE).count(), expected, "{label}");
+            assert_eq!(
+                ids(&full).iter().filter(|id| **id == RULE).count(),
+                expected,
+                "{label}"
+            );
             assert_eq!(ids(&fast), ids(&full), "{label}");
             for threads in ["1", "2"] {
                 let matches = run(&["--emit", "matches", "--threads", threads], &input);
                 assert_eq!(matches.code, 0, "{}", matches.stderr);
-                assert_eq!(matches.lines.len(), 20 * expected, "{label}, threads {threads}");
+                assert_eq!(
+                    matches.lines.len(),
+                    20 * expected,
+                    "{label}, threads {threads}"
+                );
                 let alerts = run(&["--threads", threads], &input);
                 assert_eq!(alerts.lines.len(), expected, "{label}, threads {threads}");
             }

@@ -84,7 +84,9 @@ fn interrupt_mid_stream(args: &[&str], first: &str, signal: &str, code: i32) {
         let _ = stderr.read_to_string(&mut text);
         text
     });
-    stdin.write_all(first.as_bytes()).expect("detect reads its input");
+    stdin
+        .write_all(first.as_bytes())
+        .expect("detect reads its input");
     stdin.flush().expect("flush");
     send(signal, &child);
     // stdin is still open: detect must stop without waiting for more input.
@@ -100,7 +102,13 @@ fn interrupt_mid_stream(args: &[&str], first: &str, signal: &str, code: i32) {
     // The summary is printed; it says how many events were read.
     let events: usize = stderr
         .lines()
-        .find_map(|l| l.strip_prefix("detect: ")?.split_once(" events (")?.0.parse().ok())
+        .find_map(|l| {
+            l.strip_prefix("detect: ")?
+                .split_once(" events (")?
+                .0
+                .parse()
+                .ok()
+        })
         .unwrap_or_else(|| panic!("no summary in {stderr}"));
     assert!(events > 0, "{stderr}");
     let text = String::from_utf8_lossy(&output);
@@ -110,7 +118,11 @@ fn interrupt_mid_stream(args: &[&str], first: &str, signal: &str, code: i32) {
     }
     assert!(output.is_empty() || output.ends_with(b"\n"));
     // Exactly what an uninterrupted run over those lines writes.
-    let prefix: String = first.lines().take(events).map(|l| format!("{l}\n")).collect();
+    let prefix: String = first
+        .lines()
+        .take(events)
+        .map(|l| format!("{l}\n"))
+        .collect();
     let reference = run(args, prefix.as_bytes());
     assert_eq!(reference.code, 0, "{}", reference.stderr);
     assert_eq!(
@@ -130,7 +142,12 @@ fn sigint_on_a_quiet_stream_finishes_what_was_read() {
 fn sigterm_on_a_quiet_stream_flushes_open_alerts() {
     let input = events(1_000, 30);
     interrupt_mid_stream(&["--threads", "1"], &input, "TERM", 143);
-    interrupt_mid_stream(&["--emit", "matches", "--threads", "2"], &input, "TERM", 143);
+    interrupt_mid_stream(
+        &["--emit", "matches", "--threads", "2"],
+        &input,
+        "TERM",
+        143,
+    );
 }
 
 /// `n` events, every 50th a denied read (the others are listed, no match).
@@ -175,7 +192,13 @@ fn sigterm_while_busy_with_a_large_file_keeps_a_valid_prefix() {
     assert_eq!(status.code(), Some(143), "{stderr}");
     let events: usize = stderr
         .lines()
-        .find_map(|l| l.strip_prefix("detect: ")?.split_once(" events (")?.0.parse().ok())
+        .find_map(|l| {
+            l.strip_prefix("detect: ")?
+                .split_once(" events (")?
+                .0
+                .parse()
+                .ok()
+        })
         .unwrap_or_else(|| panic!("no summary in {stderr}"));
     assert!(events > 0 && events < total, "{events} events read");
 
@@ -187,7 +210,11 @@ fn sigterm_while_busy_with_a_large_file_keeps_a_valid_prefix() {
         .map(|l| serde_json::from_str(l).expect("complete JSON lines"))
         .collect();
     assert_eq!(lines.len(), events / 50);
-    let prefix: String = input.lines().take(events).map(|l| format!("{l}\n")).collect();
+    let prefix: String = input
+        .lines()
+        .take(events)
+        .map(|l| format!("{l}\n"))
+        .collect();
     let reference = run(&["--emit", "matches"], prefix.as_bytes());
     let strip = |v: &Value| {
         let mut v = v.clone();
@@ -222,18 +249,27 @@ fn an_output_file_is_replaced_only_on_success() {
     let out = dir.path().join("alerts.ndjson");
     let out_arg = out.to_str().unwrap_or_default();
     std::fs::write(&out, "previous\n").expect("write");
-    // A fatal error (an input that cannot be read after the first): the
-    // previous file stays, and no temporary file is left.
-    let good = dir.path().join("good.ndjson");
-    std::fs::write(&good, events(25, 25)).expect("write");
-    let unreadable = dir.path().join("a-directory");
-    std::fs::create_dir(&unreadable).expect("mkdir");
-    let failed = run(
-        &["-o", out_arg, good.to_str().unwrap_or_default(), unreadable.to_str().unwrap_or_default()],
-        b"",
+    // A fatal error once the output is open (a gzip input cut short, so
+    // reading fails after some lines): the previous file stays, and no
+    // temporary file is left.
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(events(2_000, 25).as_bytes())
+        .expect("compress");
+    let gz = encoder.finish().expect("compress");
+    let cut = dir.path().join("cut.ndjson.gz");
+    std::fs::write(&cut, &gz[..gz.len() / 2]).expect("write");
+    let failed = run(&["-o", out_arg, cut.to_str().unwrap_or_default()], b"");
+    assert!(
+        failed.stderr.contains("cannot read after line"),
+        "{}",
+        failed.stderr
     );
     assert_eq!(failed.code, 1, "{}", failed.stderr);
-    assert_eq!(std::fs::read_to_string(&out).ok().as_deref(), Some("previous\n"));
+    assert_eq!(
+        std::fs::read_to_string(&out).ok().as_deref(),
+        Some("previous\n")
+    );
     let leftovers = std::fs::read_dir(dir.path())
         .expect("list")
         .filter_map(Result::ok)
@@ -241,7 +277,10 @@ fn an_output_file_is_replaced_only_on_success() {
         .count();
     assert_eq!(leftovers, 0);
     // Success (even with skipped lines) replaces it.
-    let ok = run(&["-o", out_arg, "-"], format!("{}x\n", events(25, 25)).as_bytes());
+    let ok = run(
+        &["-o", out_arg, "-"],
+        format!("{}x\n", events(25, 25)).as_bytes(),
+    );
     assert_eq!(ok.code, 2, "{}", ok.stderr);
     let written = std::fs::read_to_string(&out).expect("the output");
     assert_eq!(written.lines().count(), 1);
@@ -258,9 +297,18 @@ fn write_failures_are_errors() {
     // A directory that does not exist.
     let missing = run(&["-o", "/no/such/dir/out.ndjson"], input.as_bytes());
     assert_eq!(missing.code, 1, "{}", missing.stderr);
-    assert!(missing.stderr.contains("cannot write /no/such/dir/out.ndjson"), "{}", missing.stderr);
+    assert!(
+        missing
+            .stderr
+            .contains("cannot write /no/such/dir/out.ndjson"),
+        "{}",
+        missing.stderr
+    );
     // stdout on a full device.
-    let file = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
     let status = detect()
         .args(["--emit", "matches", "-q"])
         .stdin(Stdio::piped())
@@ -274,5 +322,10 @@ fn write_failures_are_errors() {
             child.wait_with_output()
         })
         .expect("detect runs");
-    assert_eq!(status.status.code(), Some(1), "{}", String::from_utf8_lossy(&status.stderr));
+    assert_eq!(
+        status.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
 }

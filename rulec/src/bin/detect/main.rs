@@ -249,15 +249,16 @@ impl Run {
                     Next::End => break,
                     Next::Failed { error, after_line } => {
                         self.progress.suspend(|| {
-                            eprintln!("detect: {name}: cannot read after line {after_line}: {error}")
+                            eprintln!(
+                                "detect: {name}: cannot read after line {after_line}: {error}"
+                            )
                         });
                         stop = Some(Stop::Fatal);
                         break;
                     }
                     Next::Lost => {
-                        self.progress.suspend(|| {
-                            eprintln!("detect: {name}: the reader thread stopped")
-                        });
+                        self.progress
+                            .suspend(|| eprintln!("detect: {name}: the reader thread stopped"));
                         stop = Some(Stop::Fatal);
                         break;
                     }
