@@ -2,25 +2,28 @@
 //! magic bytes), split into lines without ever holding more than the line
 //! limit in memory.
 
-use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
-use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// A UTF-8 byte-order mark: dropped at the start of an input (RFC 8259 lets a
+/// parser ignore it there), refused anywhere else.
+const BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// Counts the bytes read from the underlying file, for the progress bar.
 struct Counting<R> {
     inner: R,
-    count: Rc<Cell<u64>>,
+    count: Arc<AtomicU64>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.count.set(self.count.get() + n as u64);
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -32,15 +35,15 @@ pub struct Input {
     /// Its size on disk, when it is a file.
     pub size: Option<u64>,
     /// Bytes read from it so far (compressed, for gzip).
-    pub consumed: Rc<Cell<u64>>,
-    reader: Box<dyn BufRead>,
+    pub consumed: Arc<AtomicU64>,
+    reader: BufReader<Box<dyn Read + Send>>,
 }
 
 impl Input {
     /// Opens `-` (stdin) or a file; gzip is detected by its magic bytes.
     pub fn open(name: &str) -> io::Result<Input> {
-        let consumed = Rc::new(Cell::new(0));
-        let (raw, size): (Box<dyn Read>, Option<u64>) = if name == "-" {
+        let consumed = Arc::new(AtomicU64::new(0));
+        let (raw, size): (Box<dyn Read + Send>, Option<u64>) = if name == "-" {
             (Box::new(io::stdin()), None)
         } else {
             let file = File::open(name)?;
@@ -48,20 +51,20 @@ impl Input {
             (Box::new(file), size)
         };
         let mut buffered = BufReader::with_capacity(
-            256 * 1024,
-            Counting {
+            1024 * 1024,
+            Box::new(Counting {
                 inner: raw,
-                count: Rc::clone(&consumed),
-            },
+                count: Arc::clone(&consumed),
+            }) as Box<dyn Read + Send>,
         );
         let is_gzip = buffered.fill_buf()?.starts_with(&GZIP_MAGIC);
-        let reader: Box<dyn BufRead> = if is_gzip {
-            Box::new(BufReader::with_capacity(
-                256 * 1024,
-                MultiGzDecoder::new(buffered),
-            ))
+        let reader = if is_gzip {
+            BufReader::with_capacity(
+                1024 * 1024,
+                Box::new(MultiGzDecoder::new(buffered)) as Box<dyn Read + Send>,
+            )
         } else {
-            Box::new(buffered)
+            buffered
         };
         Ok(Input {
             name: name.to_owned(),
@@ -77,6 +80,7 @@ impl Input {
             reader: self.reader,
             max_line_bytes,
             done: false,
+            first: true,
         }
     }
 }
@@ -96,12 +100,20 @@ pub enum Line {
 /// Splits an input into lines, each at most `max_line_bytes` long; longer
 /// lines are skipped without buffering them.
 pub struct Lines {
-    reader: Box<dyn BufRead>,
+    reader: BufReader<Box<dyn Read + Send>>,
     max_line_bytes: usize,
     done: bool,
+    /// No line was read yet (a byte-order mark may open it).
+    first: bool,
 }
 
 impl Lines {
+    /// Whether the next line needs a read from the input, which may wait
+    /// (nothing of it is buffered).
+    pub fn needs_read(&self) -> bool {
+        !self.done && self.reader.buffer().is_empty()
+    }
+
     /// Reads the next line into `buf` (cleared first). `Ok(None)` at the end
     /// of input; the second value is the number of bytes the line took.
     pub fn next_line(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<(Line, u64)>> {
@@ -109,6 +121,7 @@ impl Lines {
         if self.done {
             return Ok(None);
         }
+        let first = std::mem::take(&mut self.first);
         let mut length: u64 = 0;
         let mut too_long = false;
         loop {
@@ -151,6 +164,9 @@ impl Lines {
         if buf.last() == Some(&b'\r') {
             buf.pop();
         }
+        if first && buf.starts_with(BOM) {
+            buf.drain(..BOM.len());
+        }
         Ok(Some((Line::Complete, length)))
     }
 }
@@ -161,9 +177,10 @@ mod tests {
 
     fn lines_of(text: &[u8], max: usize) -> Vec<(Line, Vec<u8>)> {
         let mut lines = Lines {
-            reader: Box::new(io::Cursor::new(text.to_vec())),
+            reader: BufReader::with_capacity(4, Box::new(io::Cursor::new(text.to_vec()))),
             max_line_bytes: max,
             done: false,
+            first: true,
         };
         let mut out = Vec::new();
         let mut buf = Vec::new();
@@ -178,6 +195,13 @@ mod tests {
         let lines = lines_of(b"a\r\nbb\n\nccc", 10);
         let texts: Vec<&[u8]> = lines.iter().map(|(_, b)| b.as_slice()).collect();
         assert_eq!(texts, [&b"a"[..], b"bb", b"", b"ccc"]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_only_at_the_start() {
+        let lines = lines_of(b"\xef\xbb\xbf{}\r\n\xef\xbb\xbf{}\n", 10);
+        let texts: Vec<&[u8]> = lines.iter().map(|(_, b)| b.as_slice()).collect();
+        assert_eq!(texts, [&b"{}"[..], b"\xef\xbb\xbf{}"]);
     }
 
     #[test]

@@ -3,24 +3,32 @@
 //!
 //! Exit code: 0 when every line parsed, 2 when malformed lines were skipped
 //! (or `--max-errors` stopped the run), 1 on fatal errors (bad arguments, an
-//! unreadable input, an output that cannot be written).
+//! unreadable input, an output that cannot be written), 130 after SIGINT and
+//! 143 after SIGTERM (the lines read before the signal are finished, open
+//! alerts flushed, the output completed and the summary printed).
 
+mod feed;
 mod input;
 mod output;
+mod signal;
 mod summary;
 mod work;
 
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rulec::{Alert, AlertStream, Detector, Parsed};
 
-use crate::input::{Input, Line};
+use crate::feed::{Feed, Next};
+use crate::input::Input;
 use crate::output::{MatchLine, Sink, WriteError};
+use crate::signal::Interrupt;
 use crate::summary::Counters;
-use crate::work::{Chunk, Outcome, Pool};
+use crate::work::{Outcome, Pool};
 
 /// What to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -73,11 +81,16 @@ struct Cli {
 /// Inputs at least this large (in all) get a progress bar on a terminal.
 const PROGRESS_MIN_BYTES: u64 = 32 * 1024 * 1024;
 
+/// How long the main thread waits for lines before looking for a signal.
+const SIGNAL_POLL: Duration = Duration::from_millis(20);
+
 enum Stop {
     /// The run ended normally (or the reader closed the pipe).
     Done,
     /// `--max-errors` was reached.
     TooManyErrors,
+    /// SIGINT or SIGTERM: the lines read before it were finished.
+    Interrupted,
     /// A fatal error, already reported.
     Fatal,
 }
@@ -89,6 +102,10 @@ struct Run {
     stream: AlertStream,
     sink: Sink,
     counters: Counters,
+    /// Set by SIGINT/SIGTERM.
+    interrupt: Interrupt,
+    /// The fast path's buffers, for lines evaluated on this thread.
+    scratch: Parsed,
     progress: ProgressBar,
     /// Bytes of inputs finished, for the progress bar.
     progress_base: u64,
@@ -198,145 +215,114 @@ impl Run {
         None
     }
 
-    fn too_long_reason(&self, length: u64) -> String {
-        format!(
-            "line of {length} bytes is longer than --max-line-bytes {}",
-            self.max_line_bytes
-        )
-    }
-
-    /// Reads one input line by line, evaluating each on this thread.
-    fn process(&mut self, input: Input) -> Option<Stop> {
+    /// Reads one input (on a reader thread) and evaluates its lines: on this
+    /// thread, or with `threads` above 1 on worker threads, their outcomes
+    /// consumed here in input order. On a signal, reading stops and the
+    /// lines already read are finished.
+    fn process(&mut self, input: Input, detector: &Detector, threads: usize) -> Option<Stop> {
         let name = input.name.clone();
-        let consumed = std::rc::Rc::clone(&input.consumed);
-        let mut lines = input.lines(self.max_line_bytes);
-        let mut buf = Vec::new();
-        let mut scratch = Parsed::new();
-        let mut line_no: u64 = 0;
-        loop {
-            let (line, length) = match lines.next_line(&mut buf) {
-                Ok(Some(next)) => next,
-                Ok(None) => break,
-                Err(e) => {
-                    self.progress.suspend(|| {
-                        eprintln!("detect: {name}: cannot read after line {line_no}: {e}")
-                    });
-                    return Some(Stop::Fatal);
-                }
-            };
-            line_no += 1;
-            self.counters.bytes += length;
-            if line_no % 4096 == 0 {
-                self.progress
-                    .set_position(self.progress_base + consumed.get());
+        let consumed = Arc::clone(&input.consumed);
+        let feed = match Feed::start(input, self.max_line_bytes) {
+            Ok(feed) => feed,
+            Err(e) => {
+                eprintln!("detect: {name}: cannot start reading: {e}");
+                return Some(Stop::Fatal);
             }
-            let outcome = match line {
-                Line::TooLong { length } => Outcome::Bad(self.too_long_reason(length)),
-                Line::Complete => work::evaluate(self.stream.detector(), &mut scratch, &buf),
-            };
-            if let Some(stop) = self.consume(&name, line_no, outcome) {
-                return Some(stop);
-            }
-        }
-        self.progress_base += consumed.get();
-        None
-    }
-
-    /// Reads one input into chunks of lines that `threads` workers evaluate;
-    /// their outcomes are consumed here in input order.
-    fn process_parallel(
-        &mut self,
-        input: Input,
-        detector: &Detector,
-        threads: usize,
-    ) -> Option<Stop> {
-        let name = input.name.clone();
-        let consumed = std::rc::Rc::clone(&input.consumed);
-        let mut lines = input.lines(self.max_line_bytes);
+        };
         std::thread::scope(|scope| {
-            let mut pool = Pool::start(scope, detector, threads);
-            let mut buf = Vec::new();
-            let mut read_lines: u64 = 0;
-            let mut consumed_lines: u64 = 0;
+            let mut pool = (threads > 1).then(|| Pool::start(scope, detector, threads));
+            let mut line_no: u64 = 0;
             let (mut submitted, mut done) = (0u64, 0u64);
-            let mut chunk = Chunk::new(0);
-            loop {
-                let (line, length) = match lines.next_line(&mut buf) {
-                    Ok(Some(next)) => next,
-                    Ok(None) => break,
-                    Err(e) => {
+            let mut stop = None;
+            'read: while stop.is_none() {
+                if self.interrupt.requested() {
+                    let signal = self.interrupt.name();
+                    self.progress.suspend(|| {
+                        eprintln!("detect: {signal}: stopped reading {name}; finishing the lines already read")
+                    });
+                    stop = Some(Stop::Interrupted);
+                    break;
+                }
+                let mut chunk = match feed.next(SIGNAL_POLL) {
+                    Next::Chunk(chunk) => chunk,
+                    Next::Idle => continue,
+                    Next::End => break,
+                    Next::Failed { error, after_line } => {
                         self.progress.suspend(|| {
-                            eprintln!("detect: {name}: cannot read after line {read_lines}: {e}")
+                            eprintln!(
+                                "detect: {name}: cannot read after line {after_line}: {error}"
+                            )
                         });
-                        pool.close();
-                        return Some(Stop::Fatal);
+                        stop = Some(Stop::Fatal);
+                        break;
+                    }
+                    Next::Lost => {
+                        self.progress
+                            .suspend(|| eprintln!("detect: {name}: the reader thread stopped"));
+                        stop = Some(Stop::Fatal);
+                        break;
                     }
                 };
-                read_lines += 1;
-                self.counters.bytes += length;
-                if read_lines % 4096 == 0 {
-                    self.progress
-                        .set_position(self.progress_base + consumed.get());
-                }
-                match line {
-                    Line::TooLong { length } => {
-                        let reason = self.too_long_reason(length);
-                        let position = chunk.ends.len();
-                        chunk.refused.push((position, reason));
-                        chunk.ends.push(None);
+                self.counters.bytes += chunk.bytes;
+                self.progress
+                    .set_position(self.progress_base + consumed.load(Ordering::Relaxed));
+                let Some(pool) = &mut pool else {
+                    let outcomes = chunk.evaluate(self.stream.detector(), &mut self.scratch);
+                    for outcome in outcomes {
+                        line_no += 1;
+                        stop = self.consume(&name, line_no, outcome);
+                        if stop.is_some() {
+                            break 'read;
+                        }
                     }
-                    Line::Complete => {
-                        chunk.data.extend_from_slice(&buf);
-                        chunk.ends.push(Some(chunk.data.len()));
-                    }
-                }
-                if chunk.is_full() {
-                    let next = Chunk::new(submitted + 1);
-                    pool.submit(std::mem::replace(&mut chunk, next));
-                    submitted += 1;
-                    // Consume what is ready without waiting.
-                    while done < submitted {
-                        let Some(outcomes) = pool.next_ready(false) else {
-                            break;
-                        };
-                        done += 1;
-                        for outcome in outcomes {
-                            consumed_lines += 1;
-                            if let Some(stop) = self.consume(&name, consumed_lines, outcome) {
-                                pool.close();
-                                return Some(stop);
-                            }
+                    continue;
+                };
+                chunk.index = submitted;
+                pool.submit(chunk);
+                submitted += 1;
+                // Consume what is ready without waiting.
+                while done < submitted {
+                    let Some(outcomes) = pool.next_ready(false) else {
+                        break;
+                    };
+                    done += 1;
+                    for outcome in outcomes {
+                        line_no += 1;
+                        stop = self.consume(&name, line_no, outcome);
+                        if stop.is_some() {
+                            break 'read;
                         }
                     }
                 }
             }
-            if !chunk.ends.is_empty() {
-                pool.submit(chunk);
-                submitted += 1;
-            }
-            pool.close();
-            while done < submitted {
-                let Some(outcomes) = pool.next_ready(true) else {
-                    self.progress.suspend(|| {
-                        eprintln!("detect: {name}: a worker thread stopped; lines after {consumed_lines} were not evaluated")
-                    });
-                    return Some(Stop::Fatal);
-                };
-                done += 1;
-                for outcome in outcomes {
-                    consumed_lines += 1;
-                    if let Some(stop) = self.consume(&name, consumed_lines, outcome) {
-                        return Some(stop);
+            // Lines handed to the workers were read: finish them, also after
+            // a signal.
+            if let Some(pool) = &mut pool {
+                pool.close();
+                while matches!(stop, None | Some(Stop::Interrupted)) && done < submitted {
+                    let Some(outcomes) = pool.next_ready(true) else {
+                        self.progress.suspend(|| {
+                            eprintln!("detect: {name}: a worker thread stopped; lines after {line_no} were not evaluated")
+                        });
+                        return Some(Stop::Fatal);
+                    };
+                    done += 1;
+                    for outcome in outcomes {
+                        line_no += 1;
+                        if let Some(next) = self.consume(&name, line_no, outcome) {
+                            return Some(next);
+                        }
                     }
                 }
             }
-            self.progress_base += consumed.get();
-            None
+            self.progress_base += consumed.load(Ordering::Relaxed);
+            stop
         })
     }
 
-    /// Flushes open alerts and the output.
-    fn finish(self) -> (Counters, Option<Stop>, Vec<&'static str>) {
+    /// Flushes open alerts and ends the output: kept (a file renamed into
+    /// place) unless the run failed (`fatal`).
+    fn finish(self, fatal: bool) -> (Counters, Option<Stop>, Vec<&'static str>) {
         let Run {
             emit,
             stream,
@@ -354,9 +340,12 @@ impl Run {
                 Run::write_alert(&mut sink, &mut counters, &alert, &mut failed)
             });
         }
+        let keep = !fatal && failed.is_none();
+        let finished = sink.finish(keep);
         let stop = match failed {
             Some(e) => Some(report_write_error(e)),
-            None => sink.flush().err().map(report_write_error),
+            None if fatal => None,
+            None => finished.err().map(report_write_error),
         };
         (counters, stop, rule_ids)
     }
@@ -398,6 +387,13 @@ fn main() -> ExitCode {
             }
         }
     }
+    let interrupt = match Interrupt::install() {
+        Ok(interrupt) => interrupt,
+        Err(e) => {
+            eprintln!("detect: cannot handle SIGINT/SIGTERM: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let sink = match Sink::open(cli.output.as_deref()) {
         Ok(sink) => sink,
         Err(e) => {
@@ -429,6 +425,8 @@ fn main() -> ExitCode {
         stream: AlertStream::new(Detector::new(rules)),
         sink,
         counters: Counters::default(),
+        interrupt: interrupt.clone(),
+        scratch: Parsed::new(),
         progress,
         progress_base: 0,
     };
@@ -441,17 +439,19 @@ fn main() -> ExitCode {
     let mut stop = None;
     for input in inputs {
         run.counters.inputs += 1;
-        stop = if threads > 1 {
-            run.process_parallel(input, &detector, threads)
-        } else {
-            run.process(input)
-        };
+        stop = run.process(input, &detector, threads);
         if stop.is_some() {
             break;
         }
     }
-    let (counters, finish_stop, rule_ids) = run.finish();
-    let stop = stop.or(finish_stop).unwrap_or(Stop::Done);
+    let fatal = matches!(stop, Some(Stop::Fatal));
+    let (counters, finish_stop, rule_ids) = run.finish(fatal);
+    // A failure to complete the output outranks how reading ended.
+    let stop = match (stop, finish_stop) {
+        (_, Some(Stop::Fatal)) => Stop::Fatal,
+        (Some(stop), _) | (None, Some(stop)) => stop,
+        (None, None) => Stop::Done,
+    };
     if !cli.quiet && !matches!(stop, Stop::Fatal) {
         eprint!(
             "{}",
@@ -460,6 +460,7 @@ fn main() -> ExitCode {
     }
     match stop {
         Stop::Fatal => ExitCode::from(1),
+        Stop::Interrupted => ExitCode::from(interrupt.exit_code().unwrap_or(signal::EXIT_SIGINT)),
         Stop::TooManyErrors => ExitCode::from(2),
         Stop::Done if counters.bad_lines > 0 => ExitCode::from(2),
         Stop::Done => ExitCode::SUCCESS,

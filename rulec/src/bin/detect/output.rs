@@ -1,11 +1,13 @@
 //! What `detect` writes: one JSON line per match or per alert, to stdout or a
-//! file.
+//! file (replaced atomically, only when the run succeeds).
 
-use std::fs::File;
+use std::fs::{File, Metadata};
 use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use rulec::{AlertStream, CompiledRule, Severity};
 use serde::Serialize;
+use tempfile::NamedTempFile;
 
 /// One line of `--emit matches`.
 #[derive(Debug, Serialize)]
@@ -28,9 +30,41 @@ pub struct MatchLine<'a> {
     pub alert_context: &'a serde_json::Map<String, serde_json::Value>,
 }
 
-/// Where lines go.
+/// Where the bytes go.
+enum Destination {
+    Stdout(io::Stdout),
+    /// A file that is not a regular file (a device, a FIFO): written in place.
+    InPlace(File),
+    /// A temporary file beside the target, renamed onto it at the end.
+    Temporary {
+        file: NamedTempFile,
+        target: PathBuf,
+    },
+}
+
+impl Write for Destination {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Destination::Stdout(out) => out.write(buf),
+            Destination::InPlace(file) => file.write(buf),
+            Destination::Temporary { file, .. } => file.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Destination::Stdout(out) => out.flush(),
+            Destination::InPlace(file) => file.flush(),
+            Destination::Temporary { file, .. } => file.flush(),
+        }
+    }
+}
+
+/// Where lines go: stdout, or a file written atomically (a temporary file
+/// in the same directory, renamed onto the path only by [`Sink::finish`]
+/// with `keep`, so a failed run leaves any earlier file as it was).
 pub struct Sink {
-    writer: BufWriter<Box<dyn Write>>,
+    writer: BufWriter<Destination>,
 }
 
 /// A failed write: the reader went away (a closed pipe), or a real error.
@@ -51,15 +85,53 @@ impl From<io::Error> for WriteError {
     }
 }
 
+/// A temporary file in the directory of `target`, with the permissions a
+/// new file would get (or those of the file it will replace).
+fn temporary_beside(target: &Path, replaced: Option<&Metadata>) -> io::Result<NamedTempFile> {
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".detect-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // As `File::create`: 0o666 less the umask.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let file = builder.tempfile_in(dir)?;
+    if let Some(replaced) = replaced {
+        file.as_file().set_permissions(replaced.permissions())?;
+    }
+    Ok(file)
+}
+
 impl Sink {
-    /// stdout, or the file at `path` (created or truncated).
+    /// stdout (for `None` or `-`), or the file at `path`: a regular file (or
+    /// a new one) is written to a temporary file beside it; anything else (a
+    /// device, a FIFO) is written in place.
     pub fn open(path: Option<&str>) -> io::Result<Sink> {
-        let out: Box<dyn Write> = match path {
-            Some(path) if path != "-" => Box::new(File::create(path)?),
-            _ => Box::new(io::stdout()),
+        let destination = match path {
+            Some(path) if path != "-" => match std::fs::metadata(path) {
+                Ok(metadata) if metadata.is_file() => {
+                    // Through symbolic links: the file they name is replaced.
+                    let target = std::fs::canonicalize(path)?;
+                    let file = temporary_beside(&target, Some(&metadata))?;
+                    Destination::Temporary { file, target }
+                }
+                Ok(_) => Destination::InPlace(File::create(path)?),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    let target = PathBuf::from(path);
+                    let file = temporary_beside(&target, None)?;
+                    Destination::Temporary { file, target }
+                }
+                Err(e) => return Err(e),
+            },
+            _ => Destination::Stdout(io::stdout()),
         };
         Ok(Sink {
-            writer: BufWriter::with_capacity(256 * 1024, out),
+            writer: BufWriter::with_capacity(256 * 1024, destination),
         })
     }
 
@@ -73,10 +145,21 @@ impl Sink {
         Ok(())
     }
 
-    /// Flushes what is buffered.
-    pub fn flush(&mut self) -> Result<(), WriteError> {
-        self.writer.flush()?;
-        Ok(())
+    /// Ends the output. With `keep`, flushes it and, for a file, syncs the
+    /// temporary file to disk and renames it onto the path. Without, a
+    /// temporary file is removed (stdout and in-place files are flushed).
+    pub fn finish(self, keep: bool) -> Result<(), WriteError> {
+        let destination = self.writer.into_inner().map_err(|e| e.into_error())?;
+        match destination {
+            Destination::Temporary { file, target } if keep => {
+                file.as_file().sync_all()?;
+                file.persist(&target).map_err(|e| e.error)?;
+                Ok(())
+            }
+            // Dropped: the temporary file is removed.
+            Destination::Temporary { .. } => Ok(()),
+            mut other => Ok(other.flush()?),
+        }
     }
 }
 

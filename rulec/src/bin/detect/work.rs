@@ -66,6 +66,8 @@ pub struct Chunk {
     pub ends: Vec<Option<usize>>,
     /// The reasons of the lines refused while reading, by position.
     pub refused: Vec<(usize, String)>,
+    /// Bytes of input the lines took (line ends included).
+    pub bytes: u64,
 }
 
 impl Chunk {
@@ -76,6 +78,23 @@ impl Chunk {
             data: Vec::with_capacity(CHUNK_BYTES + 64 * 1024),
             ends: Vec::new(),
             refused: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Adds a line of `length` bytes: `text` when it was read, or the reason
+    /// it was refused.
+    pub fn push(&mut self, line: Result<&[u8], String>, length: u64) {
+        self.bytes += length;
+        match line {
+            Ok(text) => {
+                self.data.extend_from_slice(text);
+                self.ends.push(Some(self.data.len()));
+            }
+            Err(reason) => {
+                self.refused.push((self.ends.len(), reason));
+                self.ends.push(None);
+            }
         }
     }
 
@@ -84,7 +103,8 @@ impl Chunk {
         self.data.len() >= CHUNK_BYTES || self.ends.len() >= CHUNK_LINES
     }
 
-    fn evaluate(self, detector: &Detector, scratch: &mut Parsed) -> Vec<Outcome> {
+    /// Evaluates every line, in order.
+    pub fn evaluate(self, detector: &Detector, scratch: &mut Parsed) -> Vec<Outcome> {
         let mut refused = self.refused.into_iter().peekable();
         let mut start = 0;
         let mut out = Vec::with_capacity(self.ends.len());
