@@ -136,6 +136,18 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
             fn texts_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<__rt::AlertTexts, __rt::RuleError> { texts(log_type, event) }
             fn event_time_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::option::Option<__rt::Timestamp> { event_time(log_type, event) }
             fn alert_context_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<__rt::serde_json::Map<::std::string::String, __rt::serde_json::Value>, __rt::RuleError> { alert_context(log_type, event) }
+            fn detect_projected(log_type: &str, event: __rt::projection::Projected<'_>) -> __rt::Detection {
+                __rt::RawOutputs {
+                    title: title(log_type, event),
+                    dedup: dedup(log_type, event),
+                    severity: severity(log_type, event),
+                    alert_context: alert_context(log_type, event),
+                    texts: texts(log_type, event),
+                    unique: unique(log_type, event),
+                }
+                .resolve(&META)
+            }
+            fn event_time_projected(log_type: &str, event: __rt::projection::Projected<'_>) -> ::core::option::Option<__rt::Timestamp> { event_time(log_type, event) }
             /// The rule as an object-safe handle over `serde_json::Value` events.
             pub static RULE: __rt::CompiledRule = __rt::CompiledRule {
                 meta: &META,
@@ -148,6 +160,8 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
                 alert_context: alert_context_json,
                 texts: texts_json,
                 event_time: event_time_json,
+                detect_projected,
+                event_time_projected,
                 tests: TESTS,
             };
             #tests

@@ -216,7 +216,13 @@ fn the_fast_path_agrees_with_the_full_parse_on_the_sample_and_every_variation() 
         match (full, fast) {
             (Ok((_, full)), Ok(fast)) => {
                 assert_eq!(summary(&full), summary(&fast.evaluation), "{line}");
-                assert_eq!(fast.event.is_some(), !fast.evaluation.matches.is_empty());
+                // The event time too, through either representation.
+                let event: Value = serde_json::from_str(line).expect("parsed above");
+                let full_time = full
+                    .matches
+                    .first()
+                    .and_then(|m| (m.rule.event_time)(fast.log_type, &event));
+                assert_eq!(fast.event_time, full_time, "{line}");
                 matched += usize::from(!full.matches.is_empty());
             }
             (Err(full), Err(fast)) => assert_eq!(full, fast, "{line}"),

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::alerting::{Alert, AlertEngine};
 use crate::event_time::Timestamp;
 use crate::node::{Kind, Node};
-use crate::projection::{Parsed, Projection};
+use crate::projection::{Parsed, Projected, Projection};
 use crate::rule::{CompiledRule, Detection};
 
 /// Panther's field naming an event's log type.
@@ -122,9 +122,9 @@ pub struct LineEvaluation<'l> {
     pub known_log_type: Option<&'static str>,
     /// Matches (with their outputs) and rules that raised.
     pub evaluation: Evaluation,
-    /// The whole event, parsed only when some rule matched (the outputs and
-    /// the event time are read from it).
-    pub event: Option<Value>,
+    /// The event's time (see [`CompiledRule::event_time`]), read only when
+    /// some rule matched; `None` otherwise or when the event has none.
+    pub event_time: Option<Timestamp>,
 }
 
 impl Detector {
@@ -168,8 +168,52 @@ impl Detector {
         if let Err(error) = scratch.parse(line, &self.projection) {
             return Err(EventError::NotJson(error.to_string()));
         }
+        let (known_log_type, matched, mut evaluation) = self.match_projected(scratch.root(line))?;
+        let (Some(first), Some(known)) = (matched.first(), known_log_type) else {
+            // No match: the log type as the line spells it (checked above).
+            let scratch: &'l Parsed = scratch;
+            let log_type = scratch
+                .root(line)
+                .get(P_LOG_TYPE)
+                .and_then(Node::as_str)
+                .ok_or(EventError::NoLogType)?;
+            return Ok(LineEvaluation {
+                log_type,
+                known_log_type,
+                evaluation,
+                event_time: None,
+            });
+        };
+        // Outputs read any field: parse the whole line again, into the same
+        // buffers (the rules have done with the projection). It parsed once,
+        // so it parses again; the log type is the rule set's own name.
+        if let Err(error) = scratch.parse(line, crate::projection::everything()) {
+            return Err(EventError::NotJson(error.to_string()));
+        }
         let scratch: &'l Parsed = scratch;
         let root = scratch.root(line);
+        for rule in matched.iter().copied() {
+            evaluation.matches.push(Match {
+                rule,
+                detection: (rule.detect_projected)(known, root),
+            });
+        }
+        Ok(LineEvaluation {
+            log_type: known,
+            known_log_type,
+            evaluation,
+            event_time: (first.event_time_projected)(known, root),
+        })
+    }
+
+    /// Runs the matchers of the event's log type on its projection: the
+    /// rule set's name for the log type (when a rule reads it), the rules
+    /// that matched, and an evaluation holding the rules that raised.
+    #[allow(clippy::type_complexity)]
+    fn match_projected(
+        &self,
+        root: Projected<'_>,
+    ) -> Result<(Option<&'static str>, Vec<&'static CompiledRule>, Evaluation), EventError> {
         if root.kind() != Kind::Object {
             return Err(EventError::NotAnObject(kind_name_of(root.kind())));
         }
@@ -181,37 +225,16 @@ impl Detector {
             Some((name, rules)) => (Some(*name), rules.as_slice()),
             None => (None, &[][..]),
         };
-        let mut matched: Vec<&'static CompiledRule> = Vec::new();
+        let mut matched = Vec::new();
         let mut evaluation = Evaluation::default();
         for rule in rules {
             match (rule.matches_projected)(log_type, root) {
-                Ok(true) => matched.push(rule),
+                Ok(true) => matched.push(*rule),
                 Ok(false) => {}
-                Err(_) => evaluation.errors.push(rule),
+                Err(_) => evaluation.errors.push(*rule),
             }
         }
-        if matched.is_empty() {
-            return Ok(LineEvaluation {
-                log_type,
-                known_log_type,
-                evaluation,
-                event: None,
-            });
-        }
-        let event: Value =
-            serde_json::from_str(line).map_err(|e| EventError::NotJson(e.to_string()))?;
-        for rule in matched {
-            evaluation.matches.push(Match {
-                rule,
-                detection: rule.detect(log_type, &event),
-            });
-        }
-        Ok(LineEvaluation {
-            log_type,
-            known_log_type,
-            evaluation,
-            event: Some(event),
-        })
+        Ok((known_log_type, matched, evaluation))
     }
 
     /// The rules, in the order given.
@@ -309,7 +332,21 @@ impl AlertStream {
             return;
         };
         // The event time is the log type's, the same for every rule.
-        let time = match (first.rule.event_time)(log_type, event) {
+        self.observe_at((first.rule.event_time)(log_type, event), evaluation, emit);
+    }
+
+    /// [`AlertStream::observe`] for an event whose time was read already
+    /// (the fast path's [`LineEvaluation::event_time`]).
+    pub fn observe_at(
+        &mut self,
+        event_time: Option<Timestamp>,
+        evaluation: &Evaluation,
+        emit: &mut impl FnMut(Alert),
+    ) {
+        if evaluation.matches.is_empty() {
+            return;
+        }
+        let time = match event_time {
             Some(time) => time,
             None => {
                 self.untimed += 1;

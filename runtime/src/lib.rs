@@ -28,6 +28,6 @@ pub use error::RuleError;
 pub use event_time::Timestamp;
 pub use node::{Kind, Node, Number};
 pub use regex;
-pub use rule::{AlertTexts, CompiledRule, Detection, RuleMeta, Severity};
+pub use rule::{AlertTexts, CompiledRule, Detection, RawOutputs, RuleMeta, Severity};
 pub use serde_json;
 pub use val::{PyType, Val};

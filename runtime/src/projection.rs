@@ -235,7 +235,7 @@ impl EmbeddedDocument {
 }
 
 /// The projection that keeps everything, built once.
-fn everything() -> &'static Projection {
+pub fn everything() -> &'static Projection {
     static EVERYTHING: std::sync::OnceLock<Projection> = std::sync::OnceLock::new();
     EVERYTHING.get_or_init(Projection::everything)
 }

@@ -146,6 +146,11 @@ pub struct CompiledRule {
     /// The event's time: `p_event_time` when present, else the field its log
     /// type's data model declares as `EventTime`.
     pub event_time: fn(&str, &serde_json::Value) -> Option<Timestamp>,
+    /// [`CompiledRule::detect`] over the fast path's parse of a whole event
+    /// (embedded documents decoded once for every output).
+    pub detect_projected: fn(&str, crate::projection::Projected<'_>) -> Detection,
+    /// `event_time` over the fast path's parse of an event.
+    pub event_time_projected: fn(&str, crate::projection::Projected<'_>) -> Option<Timestamp>,
     /// The rule file's `Tests`.
     pub tests: &'static [TestCase],
 }
@@ -223,13 +228,45 @@ impl CompiledRule {
     /// `{"_error": ...}` when the alert context raises, the base severity when
     /// the severity raises.
     pub fn detect(&self, log_type: &str, event: &serde_json::Value) -> Detection {
-        let title = truncate_output(
-            (self.title)(log_type, event).unwrap_or_else(|_| self.meta.id.to_owned()),
-        );
-        let dedup = resolve_dedup(self.meta, (self.dedup)(log_type, event), &title)
-            .unwrap_or_else(|_| default_dedup_string(self.meta.id));
-        let severity = (self.severity)(log_type, event).unwrap_or(self.meta.severity);
-        let alert_context = (self.alert_context)(log_type, event).unwrap_or_else(|error| {
+        RawOutputs {
+            title: (self.title)(log_type, event),
+            dedup: (self.dedup)(log_type, event),
+            severity: (self.severity)(log_type, event),
+            alert_context: (self.alert_context)(log_type, event),
+            texts: (self.texts)(log_type, event),
+            unique: (self.unique)(log_type, event),
+        }
+        .resolve(self.meta)
+    }
+}
+
+/// A rule's outputs for one matching event as its code computed them, each
+/// of which may have raised: [`RawOutputs::resolve`] applies Panther's
+/// defaults.
+#[derive(Debug)]
+pub struct RawOutputs {
+    /// The title.
+    pub title: Result<String, RuleError>,
+    /// The dedup string the rule defines.
+    pub dedup: Result<String, RuleError>,
+    /// The severity.
+    pub severity: Result<Severity, RuleError>,
+    /// The alert context.
+    pub alert_context: Result<AlertContext, RuleError>,
+    /// `Description`, `Runbook`, `Reference`.
+    pub texts: Result<AlertTexts, RuleError>,
+    /// The `Unique` value.
+    pub unique: Result<Option<String>, RuleError>,
+}
+
+impl RawOutputs {
+    /// The outputs Panther attaches (see [`CompiledRule::detect`]).
+    pub fn resolve(self, meta: &RuleMeta) -> Detection {
+        let title = truncate_output(self.title.unwrap_or_else(|_| meta.id.to_owned()));
+        let dedup = resolve_dedup(meta, self.dedup, &title)
+            .unwrap_or_else(|_| default_dedup_string(meta.id));
+        let severity = self.severity.unwrap_or(meta.severity);
+        let alert_context = self.alert_context.unwrap_or_else(|error| {
             let mut map = serde_json::Map::new();
             map.insert(
                 "_error".to_owned(),
@@ -237,8 +274,8 @@ impl CompiledRule {
             );
             map
         });
-        let texts = (self.texts)(log_type, event).unwrap_or_else(|_| AlertTexts::of(self.meta));
-        let unique = (self.unique)(log_type, event).unwrap_or(None);
+        let texts = self.texts.unwrap_or_else(|_| AlertTexts::of(meta));
+        let unique = self.unique.unwrap_or(None);
         Detection {
             title,
             dedup,

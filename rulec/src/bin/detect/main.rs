@@ -154,7 +154,7 @@ impl Run {
 
     /// Consumes one line's outcome, in input order: counters, output, alerting.
     fn consume(&mut self, name: &str, line_no: u64, outcome: Outcome) -> Option<Stop> {
-        let (log_type, evaluation, event) = match outcome {
+        let (log_type, evaluation, event_time) = match outcome {
             Outcome::Blank => {
                 self.counters.blank_lines += 1;
                 return None;
@@ -163,8 +163,8 @@ impl Run {
             Outcome::Event {
                 log_type,
                 evaluation,
-                event,
-            } => (log_type, evaluation, event),
+                event_time,
+            } => (log_type, evaluation, event_time),
         };
         self.counters.events += 1;
         match self.counters.per_log_type.get_mut(log_type.as_ref()) {
@@ -198,13 +198,10 @@ impl Run {
                 }
             }
             Emit::Alerts => {
-                let Some(event) = &event else {
-                    return None;
-                };
                 let (sink, counters) = (&mut self.sink, &mut self.counters);
                 let mut failed = None;
                 self.stream
-                    .observe(&log_type, event, &evaluation, &mut |alert| {
+                    .observe_at(event_time, &evaluation, &mut |alert| {
                         Run::write_alert(sink, counters, &alert, &mut failed)
                     });
                 if let Some(e) = failed {

@@ -6,8 +6,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::mpsc;
 
-use rulec::serde_json::Value;
-use rulec::{Detector, Evaluation, EventError, LineEvaluation, Parsed};
+use rulec::{Detector, Evaluation, EventError, LineEvaluation, Parsed, Timestamp};
 
 /// What one line gave.
 pub enum Outcome {
@@ -21,8 +20,8 @@ pub enum Outcome {
         log_type: Cow<'static, str>,
         /// Matches and rule errors.
         evaluation: Evaluation,
-        /// The whole event, when a rule matched.
-        event: Option<Value>,
+        /// The event's time, read when a rule matched.
+        event_time: Option<Timestamp>,
     },
 }
 
@@ -45,11 +44,11 @@ pub fn evaluate(detector: &Detector, scratch: &mut Parsed, line: &[u8]) -> Outco
             log_type,
             known_log_type,
             evaluation,
-            event,
+            event_time,
         }) => Outcome::Event {
             log_type: known_log_type.map_or_else(|| Cow::Owned(log_type.to_owned()), Cow::Borrowed),
             evaluation,
-            event,
+            event_time,
         },
         Err(e) => Outcome::Bad(e.to_string()),
     }
