@@ -1835,11 +1835,12 @@ pub fn lower(
                 }
                 (Op::Matches, Operand::Value(lit)) => {
                     let pattern = string(lit)?;
-                    if let Err(e) = rulec_runtime::regex::Regex::new(&pattern) {
+                    if let Err(e) = rulec_runtime::pattern::compile_regex(&pattern) {
+                        let (message, help) = rulec_runtime::pattern::explain_regex_error(&e);
                         return Err(ConditionError::new(
                             lit.span.start,
-                            format!("`{pattern}` is not a regular expression: {e}"),
-                            Some("rulec uses the `regex` crate's syntax (no look-around or backreferences)".to_owned()),
+                            format!("`{pattern}` is not a regular expression: {message}"),
+                            Some(help.to_owned()),
                         ));
                     }
                     test(Test::Matches(pattern))

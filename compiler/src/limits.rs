@@ -1,0 +1,226 @@
+//! Limits on what one file may ask of the compiler, so a hostile or runaway
+//! rule, data model or predicate file gives an error, never a hang, an
+//! exhausted memory or a stack overflow. `docs/rule-format.md` ("Limits and
+//! hostile input") states them.
+
+use yaml_serde::Value;
+
+use crate::ir::{Expr, FieldRef, Seg, ValueExpr};
+use crate::yaml::YPath;
+
+/// Largest file the compiler reads: 2 MiB (the largest file of the rule
+/// pack and its test suites, a converted Sigma rule, is under 0.5 MiB).
+pub const MAX_FILE_BYTES: usize = 2 << 20;
+
+/// Deepest nesting of YAML mappings and lists in a file (the rule pack's
+/// deepest file nests 24 levels; each `All:`/`Any:` level is two).
+/// `yaml_serde` itself stops at 128 levels; this limit comes first.
+pub const MAX_YAML_DEPTH: usize = 64;
+
+/// Most nodes one file's expressions may hold once definitions (`Use`) and
+/// predicates are inlined: without it, definitions that each use the
+/// previous one twice double in size at every step.
+pub const MAX_EXPANDED_NODES: usize = 200_000;
+
+/// Deepest nesting of one expression once definitions and predicates are
+/// inlined (a chain of definitions each wrapping the previous one nests as
+/// deep as the chain is long).
+pub const MAX_EXPR_DEPTH: usize = 200;
+
+/// The size (nodes) and depth of a boolean expression.
+pub fn expr_measure(expr: &Expr) -> Measure {
+    let m = match expr {
+        Expr::Const(_) => Measure::LEAF,
+        Expr::All(items) | Expr::Any(items) | Expr::OnlyOne(items) | Expr::NoneOf(items) => {
+            Measure::of_all(items.iter().map(expr_measure))
+        }
+        Expr::Not(inner) => expr_measure(inner),
+        Expr::Pair { left, right, .. } => {
+            Measure::of_all([field_measure(left), field_measure(right)])
+        }
+        Expr::Each { list, body, .. } => Measure::of_all([field_measure(list), expr_measure(body)]),
+        Expr::Test { field, .. } => field_measure(field),
+        Expr::Guarded { requires, body, .. } => {
+            Measure::of_all([expr_measure(requires), expr_measure(body)])
+        }
+    };
+    m.wrapped()
+}
+
+fn field_measure(field: &FieldRef) -> Measure {
+    match field {
+        FieldRef::Event(_) | FieldRef::Udm { .. } => Measure::LEAF,
+        FieldRef::Computed(value) => value_measure(value).wrapped(),
+    }
+}
+
+/// The size (nodes) and depth of a value transform.
+pub fn value_measure(value: &ValueExpr) -> Measure {
+    let m = match value {
+        ValueExpr::Missing
+        | ValueExpr::Literal(_)
+        | ValueExpr::Const(_)
+        | ValueExpr::DeepWalk(_)
+        | ValueExpr::EventPath { .. }
+        | ValueExpr::DocPath { .. }
+        | ValueExpr::DocGet { .. } => Measure::LEAF,
+        ValueExpr::Field(field) => field_measure(field),
+        ValueExpr::Lower(of)
+        | ValueExpr::UrlDecode(of)
+        | ValueExpr::Keys(of)
+        | ValueExpr::Distinct(of)
+        | ValueExpr::UrlQuery(of)
+        | ValueExpr::QueryParams(of)
+        | ValueExpr::Sort(of)
+        | ValueExpr::Flatten(of)
+        | ValueExpr::Text(of)
+        | ValueExpr::ListOfTruthy(of)
+        | ValueExpr::Join { of, .. }
+        | ValueExpr::SplitPairs { of, .. }
+        | ValueExpr::Element { of, .. }
+        | ValueExpr::DictGet { of, .. }
+        | ValueExpr::SplitPart { of, .. }
+        | ValueExpr::AfterLast { of, .. } => value_measure(of),
+        ValueExpr::Object(entries) => {
+            Measure::of_all(entries.iter().map(|(_, v)| value_measure(v)))
+        }
+        ValueExpr::After { list, filter } => {
+            Measure::of_all([value_measure(list), expr_measure(filter)])
+        }
+        ValueExpr::Each { list, filter, to } => Measure::of_all(
+            [value_measure(list)]
+                .into_iter()
+                .chain(filter.as_deref().map(expr_measure))
+                .chain(to.as_deref().map(value_measure)),
+        ),
+        ValueExpr::Concat(items)
+        | ValueExpr::FirstTruthy(items)
+        | ValueExpr::FirstPresent(items) => Measure::of_all(items.iter().map(value_measure)),
+        ValueExpr::If {
+            condition,
+            then,
+            otherwise,
+        } => Measure::of_all([
+            expr_measure(condition),
+            value_measure(then),
+            value_measure(otherwise),
+        ]),
+    };
+    m.wrapped()
+}
+
+/// How big and how deep an expression is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Measure {
+    /// Nodes (saturating).
+    pub nodes: usize,
+    /// Nesting depth.
+    pub depth: usize,
+}
+
+impl Measure {
+    const LEAF: Measure = Measure { nodes: 0, depth: 0 };
+
+    fn of_all(parts: impl IntoIterator<Item = Measure>) -> Measure {
+        parts.into_iter().fold(Measure::LEAF, |acc, m| Measure {
+            nodes: acc.nodes.saturating_add(m.nodes),
+            depth: acc.depth.max(m.depth),
+        })
+    }
+
+    fn wrapped(self) -> Measure {
+        Measure {
+            nodes: self.nodes.saturating_add(1),
+            depth: self.depth + 1,
+        }
+    }
+
+    /// Whether it is within [`MAX_EXPANDED_NODES`] and [`MAX_EXPR_DEPTH`].
+    pub fn within_limits(self) -> bool {
+        self.nodes <= MAX_EXPANDED_NODES && self.depth <= MAX_EXPR_DEPTH
+    }
+}
+
+/// The message for an expression over the limits.
+pub fn expansion_message(what: &str, measure: Measure) -> String {
+    format!(
+        "{what} expands to {} nodes nested {} deep once definitions and predicates are inlined, over rulec's limits ({MAX_EXPANDED_NODES} nodes, {MAX_EXPR_DEPTH} deep)",
+        measure.nodes, measure.depth
+    )
+}
+
+/// The message for a file over [`MAX_FILE_BYTES`].
+pub fn file_too_large_message(len: u64) -> String {
+    format!(
+        "the file is {len} bytes, over rulec's limit of {MAX_FILE_BYTES} bytes ({} MiB)",
+        MAX_FILE_BYTES >> 20
+    )
+}
+
+/// The message for a file nesting deeper than [`MAX_YAML_DEPTH`].
+pub fn too_deep_message() -> String {
+    format!(
+        "the file nests mappings and lists more than {MAX_YAML_DEPTH} levels deep (rulec's limit)"
+    )
+}
+
+/// The help for a file nesting too deep.
+pub const TOO_DEEP_HELP: &str =
+    "flatten the expression: `All` inside `All` (or `Any` inside `Any`) can be one list, and a predicate or a definition can name a part";
+
+/// The path of the first node (depth first, in document order) nested
+/// deeper than [`MAX_YAML_DEPTH`], if any. Iterative: the walk itself
+/// cannot overflow the stack, whatever the depth.
+pub fn too_deep(root: &Value) -> Option<YPath> {
+    // Each entry: a node, its depth, and the path that leads to it.
+    let mut stack: Vec<(&Value, usize, YPath)> = vec![(root, 0, Vec::new())];
+    while let Some((value, depth, path)) = stack.pop() {
+        if depth > MAX_YAML_DEPTH {
+            return Some(path);
+        }
+        let value = match value {
+            Value::Tagged(tagged) => &tagged.value,
+            other => other,
+        };
+        match value {
+            Value::Sequence(items) => {
+                for (i, item) in items.iter().enumerate().rev() {
+                    let mut child = path.clone();
+                    child.push(Seg::Index(i));
+                    stack.push((item, depth + 1, child));
+                }
+            }
+            Value::Mapping(mapping) => {
+                let children: Vec<_> = mapping.iter().collect();
+                for (key, item) in children.into_iter().rev() {
+                    let mut child = path.clone();
+                    child.push(match key {
+                        Value::String(k) => Seg::Key(k.clone()),
+                        _ => Seg::Key(String::new()),
+                    });
+                    stack.push((item, depth + 1, child));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested_flow(depth: usize) -> String {
+        format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn finds_the_first_node_too_deep() {
+        let ok: Value = yaml_serde::from_str(&nested_flow(MAX_YAML_DEPTH)).expect("parses");
+        assert_eq!(too_deep(&ok), None);
+        let deep: Value = yaml_serde::from_str(&nested_flow(MAX_YAML_DEPTH + 1)).expect("parses");
+        let path = too_deep(&deep).expect("too deep");
+        assert_eq!(path.len(), MAX_YAML_DEPTH + 1);
+    }
+}
