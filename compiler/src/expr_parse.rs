@@ -1340,6 +1340,9 @@ pub fn parse_value_expr(
                     expr.clone()
                 }
                 None => {
+                    if reader.is_full() {
+                        return None;
+                    }
                     let help = match did_you_mean(
                         &name,
                         scope.definitions.iter().map(|(n, _)| n.as_str()),

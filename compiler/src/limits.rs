@@ -149,6 +149,100 @@ pub fn expansion_message(what: &str, measure: Measure) -> String {
     )
 }
 
+/// Deepest nesting of flow collections (`[...]`, `{...}`) the compiler
+/// hands to `yaml_serde`, found by a scan of the text before parsing:
+/// `yaml_serde`'s parser takes time quadratic in that depth (16 s for
+/// 10,000 levels in a debug build, the proc macro's), although its own
+/// recursion limit then refuses the file. Beyond [`MAX_YAML_DEPTH`] the file
+/// is refused anyway; this bound only has to stop the quadratic scan early.
+pub const MAX_FLOW_SCAN_DEPTH: usize = 2 * MAX_YAML_DEPTH;
+
+/// The 1-based line and column of the first flow indicator (`[` or `{`)
+/// nested deeper than [`MAX_FLOW_SCAN_DEPTH`] in a YAML text, if any.
+///
+/// A linear scan: quoted scalars (starting where a token may start),
+/// comments and block scalars (`|`, `>`) are skipped, so brackets inside
+/// strings do not count; brackets inside plain scalars (`a[0]`) do, but
+/// they close at once.
+pub fn flow_too_deep(text: &str) -> Option<(usize, usize)> {
+    #[derive(PartialEq)]
+    enum Quote {
+        None,
+        Single,
+        Double,
+    }
+    let mut quote = Quote::None;
+    let mut depth = 0usize;
+    // Indentation of the line that opened a block scalar, while inside it.
+    let mut block_scalar: Option<usize> = None;
+    for (line_index, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if let Some(parent) = block_scalar {
+            if line.trim().is_empty() || indent > parent {
+                continue;
+            }
+            block_scalar = None;
+        }
+        let mut previous = ' ';
+        let mut escaped = false;
+        let mut last_token = ' ';
+        for (column, c) in line.chars().enumerate() {
+            match quote {
+                Quote::Double => {
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' {
+                        escaped = true;
+                    } else if c == '"' {
+                        quote = Quote::None;
+                    }
+                }
+                Quote::Single => {
+                    if c == '\'' {
+                        quote = Quote::None;
+                    }
+                }
+                Quote::None => {
+                    let token_start =
+                        matches!(previous, ' ' | '\t' | '[' | '{' | ',' | ':' | '-' | '?');
+                    match c {
+                        '#' if matches!(previous, ' ' | '\t') || column == 0 => break,
+                        '"' if token_start || column == 0 => quote = Quote::Double,
+                        '\'' if token_start || column == 0 => quote = Quote::Single,
+                        '[' | '{' => {
+                            depth += 1;
+                            if depth > MAX_FLOW_SCAN_DEPTH {
+                                return Some((line_index + 1, column + 1));
+                            }
+                        }
+                        ']' | '}' => depth = depth.saturating_sub(1),
+                        _ => {}
+                    }
+                    if !c.is_whitespace() {
+                        last_token = c;
+                    }
+                }
+            }
+            previous = c;
+        }
+        // `key: |`, `- >-`, `key: |2`: the lines below, more indented, are text.
+        if quote == Quote::None && depth == 0 {
+            let trimmed = line.split(" #").next().unwrap_or("").trim_end();
+            let indicator =
+                trimmed.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-' || c == '+');
+            if (indicator.ends_with(" |")
+                || indicator.ends_with(" >")
+                || indicator == "|"
+                || indicator == ">")
+                && matches!(last_token, '|' | '>' | '-' | '+' | '0'..='9')
+            {
+                block_scalar = Some(indent);
+            }
+        }
+    }
+    None
+}
+
 /// The message for a file over [`MAX_FILE_BYTES`].
 pub fn file_too_large_message(len: u64) -> String {
     format!(
@@ -213,6 +307,26 @@ mod tests {
 
     fn nested_flow(depth: usize) -> String {
         format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn scans_flow_depth_outside_strings_comments_and_block_scalars() {
+        let deep = "[".repeat(MAX_FLOW_SCAN_DEPTH + 1);
+        assert_eq!(
+            flow_too_deep(&format!("a: {deep}")),
+            Some((1, MAX_FLOW_SCAN_DEPTH + 4))
+        );
+        assert_eq!(flow_too_deep(&format!("a: '{deep}'")), None);
+        assert_eq!(flow_too_deep(&format!("a: \"{deep}\\\"\"")), None);
+        assert_eq!(flow_too_deep(&format!("a: 1 # {deep}")), None);
+        assert_eq!(flow_too_deep(&format!("a: |\n  {deep}\n  x\nb: 1")), None);
+        assert_eq!(
+            flow_too_deep(&format!("a: >-\n  {deep}\nb: [{deep}")),
+            Some((3, MAX_FLOW_SCAN_DEPTH + 4))
+        );
+        // An apostrophe inside a plain scalar does not open a string.
+        assert!(flow_too_deep(&format!("a: it's {deep}")).is_some());
+        assert_eq!(flow_too_deep("KeyPath: a.b[0].c[1]\nValue: '[x'"), None);
     }
 
     #[test]

@@ -176,6 +176,17 @@ impl<'f> Reader<'f> {
             });
             return None;
         }
+        if let Some((line, column)) = crate::limits::flow_too_deep(&self.file.text) {
+            self.pending.clear();
+            self.syntax_error = Some(Diagnostic {
+                level: Level::Error,
+                file: self.file.name.clone(),
+                location: Some(Location { line, column }),
+                message: crate::limits::too_deep_message(),
+                help: Some(crate::limits::TOO_DEEP_HELP.to_owned()),
+            });
+            return None;
+        }
         match yaml_serde::from_str::<Value>(&self.file.text) {
             Ok(value) => {
                 if let Some(path) = crate::limits::too_deep(&value) {
@@ -289,6 +300,13 @@ impl<'f> Reader<'f> {
                 pending.at = at.or(start);
             }
         }
+    }
+
+    /// Whether the file already has as many diagnostics as are reported:
+    /// callers skip costly suggestions then (a file of thousands of unknown
+    /// names would otherwise compare each with every known one).
+    pub fn is_full(&self) -> bool {
+        self.pending.len() >= MAX_DIAGNOSTICS_PER_FILE
     }
 
     /// Whether an error was recorded.
