@@ -98,7 +98,10 @@ fn outputs_round_trip_byte_for_byte() {
 
 #[test]
 fn test_names_get_deterministic_distinct_functions() {
-    let names: Vec<&str> = hostile_test_names::TESTS.iter().map(|t| t.fn_name).collect();
+    let names: Vec<&str> = hostile_test_names::TESTS
+        .iter()
+        .map(|t| t.fn_name)
+        .collect();
     assert_eq!(
         names,
         [
@@ -143,7 +146,10 @@ fn keyword_digit_and_empty_rule_ids_get_valid_modules() {
         (crate_case::META.id, "crate"),
         (super_case::META.id, "super"),
         (r_type::META.id, "r#type"),
-        (case_123_starts_with_digits::META.id, "123.starts.with.digits"),
+        (
+            case_123_starts_with_digits::META.id,
+            "123.starts.with.digits",
+        ),
         (unnamed::META.id, "!!!"),
         (dot::a_b::META.id, "a.b"),
         (underscore::a_b::META.id, "a_b"),

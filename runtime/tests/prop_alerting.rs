@@ -177,7 +177,9 @@ fn model(events: &[Event]) -> Vec<Summary> {
 }
 
 fn event() -> impl Strategy<Value = Event> {
-    (0..RULES.len(), 0..DEDUPS.len(), 0i64..4 * 3600).prop_map(|(rule, dedup, second)| Event {
+    // Whole minutes mostly, so events often fall exactly on a window's end.
+    let second = prop_oneof![3 => (0i64..240).prop_map(|m| m * 60), 1 => 0i64..4 * 3600];
+    (0..RULES.len(), 0..DEDUPS.len(), second).prop_map(|(rule, dedup, second)| Event {
         id: 0,
         rule,
         dedup,
