@@ -5,7 +5,7 @@
 
 use yaml_serde::Value;
 
-use crate::ir::{Expr, FieldRef, Seg, ValueExpr};
+use crate::ir::{DataModelIr, Expr, FieldRef, Seg, ValueExpr};
 use crate::yaml::YPath;
 
 /// Largest file the compiler reads: 2 MiB (the largest file of the rule
@@ -27,35 +27,68 @@ pub const MAX_EXPANDED_NODES: usize = 200_000;
 /// deep as the chain is long).
 pub const MAX_EXPR_DEPTH: usize = 200;
 
-/// The size (nodes) and depth of a boolean expression.
+/// The size (nodes) and depth of a boolean expression, data-model fields
+/// counted as leaves.
 pub fn expr_measure(expr: &Expr) -> Measure {
+    expr_with(expr, &|_| Measure::LEAF)
+}
+
+/// The size (nodes) and depth of a value transform, data-model fields
+/// counted as leaves.
+pub fn value_measure(value: &ValueExpr) -> Measure {
+    value_with(value, &|_| Measure::LEAF)
+}
+
+/// The size and depth of a rule's expression as the code generator writes
+/// it: each data-model field counts as the largest mapping of that name in
+/// `models` (the generator inlines it for each log type).
+pub fn expr_measure_in(expr: &Expr, models: &[DataModelIr]) -> Measure {
+    expr_with(expr, &|name| {
+        models
+            .iter()
+            .filter_map(|m| m.mapping(name))
+            .map(|v| value_measure(v))
+            .fold(Measure::LEAF, |a, b| Measure {
+                nodes: a.nodes.max(b.nodes),
+                depth: a.depth.max(b.depth),
+            })
+    })
+}
+
+/// How a data-model field counts.
+type Udm<'u> = &'u dyn Fn(&str) -> Measure;
+
+fn expr_with(expr: &Expr, udm: Udm<'_>) -> Measure {
     let m = match expr {
         Expr::Const(_) => Measure::LEAF,
         Expr::All(items) | Expr::Any(items) | Expr::OnlyOne(items) | Expr::NoneOf(items) => {
-            Measure::of_all(items.iter().map(expr_measure))
+            Measure::of_all(items.iter().map(|e| expr_with(e, udm)))
         }
-        Expr::Not(inner) => expr_measure(inner),
+        Expr::Not(inner) => expr_with(inner, udm),
         Expr::Pair { left, right, .. } => {
-            Measure::of_all([field_measure(left), field_measure(right)])
+            Measure::of_all([field_with(left, udm), field_with(right, udm)])
         }
-        Expr::Each { list, body, .. } => Measure::of_all([field_measure(list), expr_measure(body)]),
-        Expr::Test { field, .. } => field_measure(field),
+        Expr::Each { list, body, .. } => {
+            Measure::of_all([field_with(list, udm), expr_with(body, udm)])
+        }
+        Expr::Test { field, .. } => field_with(field, udm),
         Expr::Guarded { requires, body, .. } => {
-            Measure::of_all([expr_measure(requires), expr_measure(body)])
+            Measure::of_all([expr_with(requires, udm), expr_with(body, udm)])
         }
     };
     m.wrapped()
 }
 
-fn field_measure(field: &FieldRef) -> Measure {
+fn field_with(field: &FieldRef, udm: Udm<'_>) -> Measure {
     match field {
-        FieldRef::Event(_) | FieldRef::Udm { .. } => Measure::LEAF,
-        FieldRef::Computed(value) => value_measure(value).wrapped(),
+        FieldRef::Event(_) => Measure::LEAF,
+        FieldRef::Udm { name, .. } => udm(name),
+        FieldRef::Computed(value) => value_with(value, udm).wrapped(),
     }
 }
 
 /// The size (nodes) and depth of a value transform.
-pub fn value_measure(value: &ValueExpr) -> Measure {
+fn value_with(value: &ValueExpr, udm: Udm<'_>) -> Measure {
     let m = match value {
         ValueExpr::Missing
         | ValueExpr::Literal(_)
@@ -64,7 +97,7 @@ pub fn value_measure(value: &ValueExpr) -> Measure {
         | ValueExpr::EventPath { .. }
         | ValueExpr::DocPath { .. }
         | ValueExpr::DocGet { .. } => Measure::LEAF,
-        ValueExpr::Field(field) => field_measure(field),
+        ValueExpr::Field(field) => field_with(field, udm),
         ValueExpr::Lower(of)
         | ValueExpr::UrlDecode(of)
         | ValueExpr::Keys(of)
@@ -80,30 +113,32 @@ pub fn value_measure(value: &ValueExpr) -> Measure {
         | ValueExpr::Element { of, .. }
         | ValueExpr::DictGet { of, .. }
         | ValueExpr::SplitPart { of, .. }
-        | ValueExpr::AfterLast { of, .. } => value_measure(of),
+        | ValueExpr::AfterLast { of, .. } => value_with(of, udm),
         ValueExpr::Object(entries) => {
-            Measure::of_all(entries.iter().map(|(_, v)| value_measure(v)))
+            Measure::of_all(entries.iter().map(|(_, v)| value_with(v, udm)))
         }
         ValueExpr::After { list, filter } => {
-            Measure::of_all([value_measure(list), expr_measure(filter)])
+            Measure::of_all([value_with(list, udm), expr_with(filter, udm)])
         }
         ValueExpr::Each { list, filter, to } => Measure::of_all(
-            [value_measure(list)]
+            [value_with(list, udm)]
                 .into_iter()
-                .chain(filter.as_deref().map(expr_measure))
-                .chain(to.as_deref().map(value_measure)),
+                .chain(filter.as_deref().map(|e| expr_with(e, udm)))
+                .chain(to.as_deref().map(|v| value_with(v, udm))),
         ),
         ValueExpr::Concat(items)
         | ValueExpr::FirstTruthy(items)
-        | ValueExpr::FirstPresent(items) => Measure::of_all(items.iter().map(value_measure)),
+        | ValueExpr::FirstPresent(items) => {
+            Measure::of_all(items.iter().map(|v| value_with(v, udm)))
+        }
         ValueExpr::If {
             condition,
             then,
             otherwise,
         } => Measure::of_all([
-            expr_measure(condition),
-            value_measure(then),
-            value_measure(otherwise),
+            expr_with(condition, udm),
+            value_with(then, udm),
+            value_with(otherwise, udm),
         ]),
     };
     m.wrapped()

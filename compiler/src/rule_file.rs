@@ -289,7 +289,7 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
     if !reader.check_measure(
         &root.path,
         "the rule's logic",
-        crate::limits::expr_measure(&condition),
+        crate::limits::expr_measure_in(&condition, &data_models),
     ) {
         return None;
     }

@@ -223,6 +223,37 @@ fn long_definition_chains_are_stopped() {
 }
 
 #[test]
+fn data_model_fields_count_as_the_mappings_inlined() {
+    // A mapping of about 2^16 nodes (within the data model's own budget),
+    // read four times by a rule: the generated code would hold it four times.
+    let mut model = String::from(
+        "AnalysisType: datamodel\nDataModelID: Limits.Model\nEnabled: true\nLogTypes: [Limits.Log]\nDefinitions:\n  - {Name: d0, Value: {Get: a}}\n",
+    );
+    for i in 1..=15 {
+        model.push_str(&format!(
+            "  - {{Name: d{i}, Value: {{Concat: [{{Use: d{p}}}, {{Use: d{p}}}]}}}}\n",
+            p = i - 1
+        ));
+    }
+    model.push_str("Mappings:\n  - {Name: big, Value: {Use: d15}}\n  - {Name: small, Path: $.a}\n");
+    let once = format!("{HEAD}Detection: [{{DataModel: big, Condition: Exists}}, {{DataModel: small, Condition: Exists}}]\n");
+    let four = format!(
+        "{HEAD}Detection: [{}{{DataModel: big, Condition: IsNull}}]\n",
+        "{DataModel: big, Condition: Exists}, ".repeat(3)
+    );
+    let root = root_with(&[
+        ("data_models/model.yml", &model),
+        ("once.yml", &once),
+        ("four.yml", &four),
+    ]);
+    let compiled = compile_rule_file(&Layout::standard(root.path()), "once.yml");
+    assert!(compiled.rule.is_some(), "{}", compiled.diagnostics);
+    let errors = errors(root.path(), "four.yml");
+    let error = error_with(&errors, "over rulec's limits");
+    assert_eq!(error.file, "four.yml");
+}
+
+#[test]
 fn predicates_that_double_are_stopped() {
     let mut predicates = String::from(
         "AnalysisType: predicates\nPredicates:\n  - {PredicateID: P0, Detection: [{Key: a, Condition: Exists}]}\n",
