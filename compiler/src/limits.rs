@@ -47,7 +47,7 @@ pub fn expr_measure_in(expr: &Expr, models: &[DataModelIr]) -> Measure {
         models
             .iter()
             .filter_map(|m| m.mapping(name))
-            .map(|v| value_measure(v))
+            .map(value_measure)
             .fold(Measure::LEAF, |a, b| Measure {
                 nodes: a.nodes.max(b.nodes),
                 depth: a.depth.max(b.depth),
