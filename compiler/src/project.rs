@@ -312,8 +312,11 @@ pub fn discover_rule_files(layout: &Layout) -> Vec<String> {
                 .map(|c| c.as_os_str().to_string_lossy())
                 .collect::<Vec<_>>()
                 .join("/");
+            // A symbolic link to a directory is not followed: it could leave
+            // the root or loop back into it.
+            let is_link = entry.file_type().is_ok_and(|t| t.is_symlink());
             if path.is_dir() {
-                if !skip.contains(&relative.as_str()) && !relative.starts_with('.') {
+                if !is_link && !skip.contains(&relative.as_str()) && !relative.starts_with('.') {
                     stack.push(path);
                 }
             } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {

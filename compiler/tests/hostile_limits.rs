@@ -337,6 +337,12 @@ fn rule_paths_outside_the_root_are_refused() {
                 "{relative} is tracked, so the macro would include_bytes! it"
             );
         }
+        // Discovery does not follow linked directories (here one that leaves
+        // the root, and one that loops back into it); linked files are listed,
+        // then refused when they resolve outside.
+        std::os::unix::fs::symlink(root.path(), root.path().join("loop")).expect("symlink");
+        let found = rulec_compiler::project::discover_rule_files(&Layout::standard(root.path()));
+        assert_eq!(found, ["link.yml", "zero.yml"]);
         // A data-model file that links outside is refused too.
         std::fs::create_dir(root.path().join("data_models")).expect("mkdir");
         std::os::unix::fs::symlink(&secret, root.path().join("data_models/m.yml"))
