@@ -40,9 +40,10 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
         let gen = Gen { model };
         let body = gen.log_type_functions(rule);
         let doc = format!(
-            "`{log_type}`{}",
+            "Log type {}{}.",
+            doc_text(log_type),
             model
-                .map(|m| format!(", through data model `{}`", m.id))
+                .map(|m| format!(", through data model {}", doc_text(&m.id)))
                 .unwrap_or_default()
         );
         quote! {
@@ -112,8 +113,10 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
         TokenStream::new()
     };
     let rule_doc = format!(
-        "Rule `{}` ({}), compiled from `{}`.",
-        rule.meta.id, rule.meta.severity, rule.meta.source_file
+        "Rule {} ({}), compiled from {}.",
+        doc_text(&rule.meta.id),
+        rule.meta.severity,
+        doc_text(&rule.meta.source_file)
     );
     quote! {
         #[doc = #rule_doc]
@@ -167,6 +170,30 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
             #tests
         }
     }
+}
+
+/// A name from a rule file, made safe for a `#[doc]` attribute: quoted and
+/// escaped as Rust's `{:?}` does (line breaks, control and bidi characters
+/// become `\n`, `\u{202e}`, ...), with the Markdown that could start code,
+/// HTML or links escaped. Without this a RuleID holding a line break and a
+/// fenced code block would become a doctest of the rules crate, run by
+/// `cargo test`.
+pub fn doc_text(text: &str) -> String {
+    let quoted = format!("{text:?}");
+    let mut out = String::with_capacity(quoted.len());
+    for c in quoted.chars() {
+        match c {
+            '`' | '*' | '_' | '[' | ']' | '#' | '!' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn opt_str(value: &Option<String>) -> TokenStream {
@@ -240,12 +267,13 @@ fn generate_tests(rule: &RuleIr) -> TokenStream {
         let fn_name_text = &case.fn_name;
         let doc = match &case.body {
             TestBody::Event(test) => format!(
-                "Test case `{}` (ExpectedResult: {}).",
-                case.name, test.expected
+                "Test case {} (ExpectedResult: {}).",
+                doc_text(&case.name),
+                test.expected
             ),
             TestBody::Sequence(test) => format!(
-                "Threshold test `{}` ({} expected alert(s)).",
-                case.name,
+                "Threshold test {} ({} expected alert(s)).",
+                doc_text(&case.name),
                 test.expected_alerts.len()
             ),
         };
@@ -1270,7 +1298,7 @@ fn test_tokens(value: &TokenStream, test: &Test) -> TokenStream {
             // Evaluated outside the closure, so a computed value may raise.
             let __subject = #value;
             __REGEX
-                .get_or_init(|| __rt::regex::Regex::new(#pattern).ok())
+                .get_or_init(|| __rt::pattern::compile_regex(#pattern).ok())
                 .as_ref()
                 .is_some_and(|__re| __rt::ops::matches_regex(__subject, __re))
         }},

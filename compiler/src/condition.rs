@@ -574,8 +574,27 @@ impl<'s> ParserError<Input<'s>> for ConditionError {
     }
 }
 
-/// Parses one condition.
+/// Stack for parsing one condition. Each level of nesting takes tens of
+/// kilobytes of stack in a debug build (a transform call, the deepest, about
+/// 32 KiB), so [`MAX_DEPTH`] levels would overflow a 2 MiB thread (a test's,
+/// or a tool's worker); the parser runs on a thread of its own with this much.
+const PARSE_STACK_BYTES: usize = 32 << 20;
+
+/// Parses one condition (on a thread with [`PARSE_STACK_BYTES`] of stack, so
+/// the deepest condition [`MAX_DEPTH`] allows parses whatever the caller's stack).
 pub fn parse(text: &str) -> Result<Cond, ConditionError> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("rulec-condition-parser".to_owned())
+            .stack_size(PARSE_STACK_BYTES)
+            .spawn_scoped(scope, || parse_here(text))
+            .ok()
+            .and_then(|handle| handle.join().ok())
+    })
+    .unwrap_or_else(|| parse_here(text))
+}
+
+fn parse_here(text: &str) -> Result<Cond, ConditionError> {
     if text.trim().is_empty() {
         return Err(ConditionError::new(
             0,
@@ -1835,11 +1854,12 @@ pub fn lower(
                 }
                 (Op::Matches, Operand::Value(lit)) => {
                     let pattern = string(lit)?;
-                    if let Err(e) = rulec_runtime::regex::Regex::new(&pattern) {
+                    if let Err(e) = rulec_runtime::pattern::compile_regex(&pattern) {
+                        let (message, help) = rulec_runtime::pattern::explain_regex_error(&e);
                         return Err(ConditionError::new(
                             lit.span.start,
-                            format!("`{pattern}` is not a regular expression: {e}"),
-                            Some("rulec uses the `regex` crate's syntax (no look-around or backreferences)".to_owned()),
+                            format!("`{pattern}` is not a regular expression: {message}"),
+                            Some(help.to_owned()),
                         ));
                     }
                     test(Test::Matches(pattern))

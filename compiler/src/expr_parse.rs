@@ -256,7 +256,12 @@ pub fn parse_expr(
         }
         let id = reader.string(&id_node, "`Predicate`")?;
         return match predicates.resolve(&id) {
-            PredicateLookup::Found(expr) => Some(expr),
+            PredicateLookup::Found(expr) => {
+                let measure = crate::limits::expr_measure(&expr);
+                reader
+                    .charge_inlined(&id_node.path, "`Predicate`", measure)
+                    .then_some(expr)
+            }
             PredicateLookup::Invalid => None,
             PredicateLookup::Unknown(suggestion) => {
                 let help = suggestion
@@ -630,14 +635,12 @@ fn parse_test(
         "IDoesNotContain" => negative(Test::IContains(text(reader)?.to_lowercase())),
         "Matches" | "DoesNotMatch" => {
             let pattern = text(reader)?;
-            if let Err(e) = rulec_runtime::regex::Regex::new(&pattern) {
+            if let Err(e) = rulec_runtime::pattern::compile_regex(&pattern) {
+                let (message, help) = rulec_runtime::pattern::explain_regex_error(&e);
                 reader.error(
                     &value.path,
-                    format!("`{pattern}` is not a regular expression: {e}"),
-                    Some(
-                        "rulec uses the `regex` crate's syntax (no look-around or backreferences)"
-                            .to_owned(),
-                    ),
+                    format!("`{pattern}` is not a regular expression: {message}"),
+                    Some(help.to_owned()),
                 );
                 return None;
             }
@@ -984,6 +987,13 @@ pub fn parse_definitions(
         let value = reader
             .required(&item, &entry, "Value", "definition")
             .and_then(|v| parse_value_expr(reader, &v, &scope));
+        let value = value.filter(|v| {
+            reader.check_measure(
+                &item.path,
+                "the definition",
+                crate::limits::value_measure(v),
+            )
+        });
         match (name, value) {
             (Some(name), Some(value)) => {
                 if definitions.iter().any(|(n, _)| *n == name) {
@@ -1322,8 +1332,17 @@ pub fn parse_value_expr(
         "Use" => {
             let name = reader.string(&operand, "`Use`")?;
             match scope.definitions.iter().find(|(n, _)| *n == name) {
-                Some((_, expr)) => expr.clone(),
+                Some((_, expr)) => {
+                    let measure = crate::limits::value_measure(expr);
+                    if !reader.charge_inlined(&operand.path, "`Use`", measure) {
+                        return None;
+                    }
+                    expr.clone()
+                }
                 None => {
+                    if reader.is_full() {
+                        return None;
+                    }
                     let help = match did_you_mean(
                         &name,
                         scope.definitions.iter().map(|(n, _)| n.as_str()),

@@ -459,9 +459,8 @@ fn test_value(value: &V<'_>, test: &Test) -> bool {
         Test::IsIpPublic => ops::is_ip_public(value),
         Test::IsIpPrivate => ops::is_ip_private(value),
         Test::InCidr(net) => ops::ip_in_cidr(value, net),
-        Test::Matches(pattern) => {
-            rulec_runtime::regex::Regex::new(pattern).is_ok_and(|re| ops::matches_regex(value, &re))
-        }
+        Test::Matches(pattern) => rulec_runtime::pattern::compile_regex(pattern)
+            .is_ok_and(|re| ops::matches_regex(value, &re)),
     }
 }
 

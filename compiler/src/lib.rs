@@ -11,6 +11,7 @@ pub mod expr_parse;
 pub mod interp;
 pub mod ir;
 pub mod keypath;
+pub mod limits;
 pub mod locate;
 pub mod names;
 pub mod predicate;

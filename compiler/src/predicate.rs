@@ -262,6 +262,13 @@ impl Compiler<'_> {
             }
             None => body,
         };
+        if !reader.check_measure(
+            &node.path,
+            &format!("predicate `{id}`"),
+            crate::limits::expr_measure(&expr),
+        ) {
+            return None;
+        }
         Some(Predicate {
             id: id.to_owned(),
             description,

@@ -2,11 +2,13 @@
 //! order the compiler needs them.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use crate::data_model::parse_data_model;
 use crate::diag::{Diagnostic, Diagnostics, Level};
 use crate::ir::{DataModelIr, RuleIr};
+use crate::limits::{file_too_large_message, MAX_FILE_BYTES};
 use crate::predicate::{compile_predicates, PredicateSet};
 use crate::rule_file::{parse_rule, Library};
 use crate::yaml::SourceFile;
@@ -82,23 +84,63 @@ fn read_dir_files(
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default()
         );
-        match read_source(&path, &name) {
+        match read_source(&layout.root, &path, &name) {
             Ok(file) => out.push(file),
             Err(d) => diagnostics.push(d),
         }
-        files.push(path);
+        if trackable(&layout.root, &path) {
+            files.push(path);
+        }
     }
     out
 }
 
-fn read_source(path: &Path, name: &str) -> Result<SourceFile, Diagnostic> {
-    let bytes = std::fs::read(path).map_err(|e| Diagnostic {
+/// Whether a file may be tracked (`include_bytes!` by the macro, so cargo
+/// rebuilds when it changes): a regular file inside the root, symbolic
+/// links followed. A file outside the root, or a device or pipe, must not
+/// be read into the build, even on an error path.
+fn trackable(root: &Path, path: &Path) -> bool {
+    let (Ok(real_root), Ok(real)) = (root.canonicalize(), path.canonicalize()) else {
+        return false;
+    };
+    real.starts_with(&real_root) && std::fs::metadata(&real).is_ok_and(|m| m.is_file())
+}
+
+/// Reads a file of the rules root: it must resolve (symbolic links
+/// followed) to a file inside the root, and hold at most
+/// [`MAX_FILE_BYTES`] bytes of UTF-8.
+fn read_source(root: &Path, path: &Path, name: &str) -> Result<SourceFile, Diagnostic> {
+    let error = |message: String, help: Option<&str>| Diagnostic {
         level: Level::Error,
         file: name.to_owned(),
         location: None,
-        message: format!("cannot read the file: {e}"),
-        help: None,
-    })?;
+        message,
+        help: help.map(str::to_owned),
+    };
+    let cannot_read = |e: std::io::Error| error(format!("cannot read the file: {e}"), None);
+    let real_root = root.canonicalize().map_err(cannot_read)?;
+    let real = path.canonicalize().map_err(cannot_read)?;
+    if !real.starts_with(&real_root) {
+        return Err(error(
+            format!(
+                "`{name}` resolves to `{}`, outside the rules root `{}`",
+                real.display(),
+                real_root.display()
+            ),
+            Some("keep rule, data-model and predicate files inside the rules root (a symbolic link must point inside it too)"),
+        ));
+    }
+    if !real.is_file() {
+        return Err(error(format!("`{name}` is not a regular file"), None));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(&real)
+        .and_then(|file| file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes))
+        .map_err(cannot_read)?;
+    if bytes.len() > MAX_FILE_BYTES {
+        let len = std::fs::metadata(&real).map_or(bytes.len() as u64, |m| m.len());
+        return Err(error(file_too_large_message(len), Some("split the file")));
+    }
     let text = String::from_utf8(bytes).map_err(|e| Diagnostic {
         level: Level::Error,
         file: name.to_owned(),
@@ -198,8 +240,10 @@ pub fn compile_rule(layout: &Layout, shared: &Shared, relative: &str) -> Compile
         return fail(message, diagnostics, files);
     }
     let path = layout.root.join(relative);
-    files.push(path.clone());
-    let file = match read_source(&path, relative) {
+    if trackable(&layout.root, &path) {
+        files.push(path.clone());
+    }
+    let file = match read_source(&layout.root, &path, relative) {
         Ok(file) => file,
         Err(d) => {
             diagnostics.push(d);
@@ -268,8 +312,11 @@ pub fn discover_rule_files(layout: &Layout) -> Vec<String> {
                 .map(|c| c.as_os_str().to_string_lossy())
                 .collect::<Vec<_>>()
                 .join("/");
+            // A symbolic link to a directory is not followed: it could leave
+            // the root or loop back into it.
+            let is_link = entry.file_type().is_ok_and(|t| t.is_symlink());
             if path.is_dir() {
-                if !skip.contains(&relative.as_str()) && !relative.starts_with('.') {
+                if !is_link && !skip.contains(&relative.as_str()) && !relative.starts_with('.') {
                     stack.push(path);
                 }
             } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {

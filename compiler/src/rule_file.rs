@@ -286,6 +286,13 @@ fn read_rule(reader: &mut Reader<'_>, root: &YNode<'_>, library: &Library<'_>) -
         }
         None => Expr::All(detection?),
     };
+    if !reader.check_measure(
+        &root.path,
+        "the rule's logic",
+        crate::limits::expr_measure_in(&condition, &data_models),
+    ) {
+        return None;
+    }
     let meta = RuleMetaIr {
         id: id?,
         display_name: optional_text(reader, "DisplayName"),

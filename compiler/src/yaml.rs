@@ -92,6 +92,8 @@ pub struct Reader<'f> {
     file: &'f SourceFile,
     pending: Vec<Pending>,
     syntax_error: Option<Diagnostic>,
+    /// Nodes inlined so far from definitions and predicates.
+    expanded: usize,
 }
 
 /// Most diagnostics reported for one file; the rest would be noise.
@@ -104,7 +106,54 @@ impl<'f> Reader<'f> {
             file,
             pending: Vec::new(),
             syntax_error: None,
+            expanded: 0,
         }
+    }
+
+    /// Counts an expression inlined at `path` (a `Use` of a definition or a
+    /// `Predicate`) against the file's budget of
+    /// [`crate::limits::MAX_EXPANDED_NODES`]; reports and returns false
+    /// when the budget, or [`crate::limits::MAX_EXPR_DEPTH`], is exceeded.
+    pub fn charge_inlined(
+        &mut self,
+        path: &[Seg],
+        what: &str,
+        measure: crate::limits::Measure,
+    ) -> bool {
+        self.expanded = self.expanded.saturating_add(measure.nodes);
+        let total = crate::limits::Measure {
+            nodes: self.expanded,
+            depth: measure.depth,
+        };
+        if total.within_limits() {
+            return true;
+        }
+        self.error(
+            path,
+            crate::limits::expansion_message(&format!("the file, at this {what},"), total),
+            Some("inline less: use a definition or predicate once and test its value, or split the rule".to_owned()),
+        );
+        false
+    }
+
+    /// Checks an expression built at `path` against
+    /// [`crate::limits::MAX_EXPANDED_NODES`] and
+    /// [`crate::limits::MAX_EXPR_DEPTH`]; reports and returns false when over.
+    pub fn check_measure(
+        &mut self,
+        path: &[Seg],
+        what: &str,
+        measure: crate::limits::Measure,
+    ) -> bool {
+        if measure.within_limits() {
+            return true;
+        }
+        self.error(
+            path,
+            crate::limits::expansion_message(what, measure),
+            Some("split it: a chain of definitions each using the previous one nests as deep as it is long".to_owned()),
+        );
+        false
     }
 
     /// The file.
@@ -113,9 +162,43 @@ impl<'f> Reader<'f> {
     }
 
     /// Parses the file's text; a syntax error is reported at its position.
+    /// A file over [`crate::limits::MAX_FILE_BYTES`], or nesting deeper than
+    /// [`crate::limits::MAX_YAML_DEPTH`], is an error too.
     pub fn parse(&mut self) -> Option<Value> {
+        if self.file.text.len() > crate::limits::MAX_FILE_BYTES {
+            self.pending.clear();
+            self.syntax_error = Some(Diagnostic {
+                level: Level::Error,
+                file: self.file.name.clone(),
+                location: None,
+                message: crate::limits::file_too_large_message(self.file.text.len() as u64),
+                help: Some("split the file".to_owned()),
+            });
+            return None;
+        }
+        if let Some((line, column)) = crate::limits::flow_too_deep(&self.file.text) {
+            self.pending.clear();
+            self.syntax_error = Some(Diagnostic {
+                level: Level::Error,
+                file: self.file.name.clone(),
+                location: Some(Location { line, column }),
+                message: crate::limits::too_deep_message(),
+                help: Some(crate::limits::TOO_DEEP_HELP.to_owned()),
+            });
+            return None;
+        }
         match yaml_serde::from_str::<Value>(&self.file.text) {
-            Ok(value) => Some(value),
+            Ok(value) => {
+                if let Some(path) = crate::limits::too_deep(&value) {
+                    self.error(
+                        &path,
+                        crate::limits::too_deep_message(),
+                        Some(crate::limits::TOO_DEEP_HELP.to_owned()),
+                    );
+                    return None;
+                }
+                Some(value)
+            }
             Err(error) => {
                 let location = error.location().map(|l| crate::diag::Location {
                     line: l.line(),
@@ -127,12 +210,24 @@ impl<'f> Reader<'f> {
                     message = stripped;
                 }
                 self.pending.clear();
+                // `yaml_serde` stops at 128 levels of nesting: the same error as ours.
+                let (message, help) = if message.contains("recursion limit exceeded") {
+                    (
+                        crate::limits::too_deep_message(),
+                        crate::limits::TOO_DEEP_HELP.to_owned(),
+                    )
+                } else {
+                    (
+                        format!("invalid YAML: {message}"),
+                        "fix the YAML syntax; a YAML linter shows the structure".to_owned(),
+                    )
+                };
                 self.syntax_error = Some(Diagnostic {
                     level: Level::Error,
                     file: self.file.name.clone(),
                     location,
-                    message: format!("invalid YAML: {message}"),
-                    help: Some("fix the YAML syntax; a YAML linter shows the structure".to_owned()),
+                    message,
+                    help: Some(help),
                 });
                 None
             }
@@ -205,6 +300,13 @@ impl<'f> Reader<'f> {
                 pending.at = at.or(start);
             }
         }
+    }
+
+    /// Whether the file already has as many diagnostics as are reported:
+    /// callers skip costly suggestions then (a file of thousands of unknown
+    /// names would otherwise compare each with every known one).
+    pub fn is_full(&self) -> bool {
+        self.pending.len() >= MAX_DIAGNOSTICS_PER_FILE
     }
 
     /// Whether an error was recorded.

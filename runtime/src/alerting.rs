@@ -4,7 +4,10 @@
 //! Matches of one rule with the same dedup string share a window that opens
 //! at the first of them and lasts `DedupPeriodMinutes`. An event whose time is
 //! before the window's end joins it; one at or after the end closes it and
-//! opens the next. The window becomes an alert when it holds `Threshold`
+//! opens the next. An event that arrives out of order joins the window when
+//! the window still spans less than the period with it (which then starts
+//! at that event); one too early for it closes it and opens the next, so no
+//! window groups events a period or more apart. The window becomes an alert when it holds `Threshold`
 //! events; later events inside it join that alert. A window closes when event
 //! time (the latest seen) passes its end, or at the end of input: an alerted
 //! window is emitted then, with its final event count, and one that never
@@ -132,6 +135,11 @@ impl Window {
 
 type WindowKey = (&'static str, String);
 
+/// A rule's dedup period.
+fn period_of(rule: &RuleMeta) -> Duration {
+    Duration::from_secs(u64::from(rule.dedup_period_minutes) * 60)
+}
+
 /// Groups matches into alerts with Panther's threshold and dedup semantics.
 ///
 /// Feed it matches in input order with [`AlertEngine::observe`]; it hands
@@ -174,10 +182,23 @@ impl AlertEngine {
             self.expire(time, emit);
         }
         let key: WindowKey = (rule.id, detection.dedup.clone());
+        let period = period_of(rule);
         if let Some(window) = self.windows.get_mut(&key) {
-            if time < window.end {
+            // An event joins when the window still spans less than the period
+            // with it: before the window's end, and, when it arrives out of
+            // order (before the window's first event), less than a period
+            // before its last one. The window then starts at that event.
+            if time < window.end && add(time, period) > window.last_time {
                 window.count += 1;
-                window.first_time = window.first_time.min(time);
+                if time < window.first_time {
+                    window.first_time = time;
+                    let end = add(time, period);
+                    if end < window.end {
+                        window.end = end;
+                        self.expiries
+                            .push(Reverse((end, window.generation, key.clone())));
+                    }
+                }
                 window.last_time = window.last_time.max(time);
                 if let Some(value) = detection.unique {
                     window.uniques.insert(value);
@@ -188,7 +209,8 @@ impl AlertEngine {
                 }
                 return;
             }
-            // Past the window's end (expiry has normally closed it already).
+            // Past the window's end (expiry has normally closed it already),
+            // or too early for it: it closes, and the event opens the next.
             if let Some(old) = self.windows.remove(&key) {
                 if old.opened.is_some() {
                     emit(old.into_alert(key.1.clone()));
@@ -205,8 +227,7 @@ impl AlertEngine {
         detection: Detection,
         key: WindowKey,
     ) {
-        let period = Duration::from_secs(u64::from(rule.dedup_period_minutes) * 60);
-        let end = add(time, period);
+        let end = add(time, period_of(rule));
         let generation = self.generations;
         self.generations += 1;
         self.expiries
@@ -390,6 +411,22 @@ mod tests {
         let alerts = run(&[(0, "a"), (1, "a"), (15, "a"), (16, "a"), (17, "a")]);
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].first_event_time, at(15));
+    }
+
+    #[test]
+    fn late_events_join_only_within_the_period() {
+        // Threshold 3, period 15: an event 4 minutes early joins, and the window starts there.
+        let alerts = run(&[(10, "a"), (12, "a"), (6, "a")]);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].first_event_time, at(6));
+        assert_eq!(alerts[0].last_event_time, at(12));
+        // The window now ends at minute 21: an event then opens the next one.
+        let alerts = run(&[(10, "a"), (12, "a"), (6, "a"), (21, "a")]);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].event_count, 3);
+        // An event 15 minutes or more before the window's last one does not
+        // join it (it used to: an alert spanning 16 minutes).
+        assert!(run(&[(20, "a"), (21, "a"), (5, "a")]).is_empty());
     }
 
     #[test]

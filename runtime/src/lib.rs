@@ -14,6 +14,7 @@ pub mod filter;
 pub mod ip;
 pub mod node;
 pub mod ops;
+pub mod pattern;
 pub mod projection;
 pub mod query;
 pub mod rule;
