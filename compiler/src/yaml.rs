@@ -223,6 +223,12 @@ impl<'f> Reader<'f> {
             message: p.message,
             help: p.help,
         }));
+        // Every position inside the file, end-of-input errors included.
+        for diagnostic in &mut out {
+            diagnostic.location = diagnostic
+                .location
+                .map(|at| crate::locate::clamp(&file.text, at));
+        }
         out
     }
 }
