@@ -8,6 +8,7 @@
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer as _};
 
 use crate::diag::Location;
 use crate::ir::Seg;
@@ -31,6 +32,22 @@ pub fn locate(text: &str, path: &[Seg], target: Target) -> Option<Location> {
         Some(document) => probe.deserialize(document).err()?,
         None => return None,
     };
+    let location = error.location()?;
+    Some(clamp(
+        text,
+        Location {
+            line: location.line(),
+            column: location.column(),
+        },
+    ))
+}
+
+/// Where the second document of a multi-document text starts (the error
+/// `yaml_serde` raises for such a text has no position of its own).
+pub fn second_document(text: &str) -> Option<Location> {
+    let mut documents = yaml_serde::Deserializer::from_str(text);
+    IgnoredAny::deserialize(documents.next()?).ok()?;
+    let error = documents.next()?.deserialize_any(Fail).err()?;
     let location = error.location()?;
     Some(clamp(
         text,
@@ -302,5 +319,12 @@ mod tests {
         assert_eq!(clamp("a: 1\nbb", at(1, 9)), at(1, 5));
         assert_eq!(clamp("a\rb\r\nc", at(3, 2)), at(3, 2));
         assert_eq!(clamp("", at(2, 7)), at(1, 1));
+    }
+
+    #[test]
+    fn finds_the_second_document() {
+        let at = |line, column| Location { line, column };
+        assert_eq!(second_document("a: 1\n---\nb: 2\n"), Some(at(3, 1)));
+        assert_eq!(second_document("a: 1\n"), None);
     }
 }

@@ -159,3 +159,21 @@ fn a_yaml_error_at_the_end_of_a_file_without_a_final_newline_is_inside_it() {
         "{error:?}"
     );
 }
+
+#[test]
+fn a_file_of_several_yaml_documents_is_reported_where_the_second_starts() {
+    let text = "AnalysisType: rule\n---\nRuleID: x\n";
+    let shared = compile_shared_sources(&[], &[]);
+    let file = source_from_bytes("r.yml", text.as_bytes().to_vec()).expect("UTF-8");
+    let compiled = compile_rule_source(&shared, &file);
+    let error = compiled
+        .diagnostics
+        .errors()
+        .next()
+        .map(ToString::to_string);
+    assert_eq!(
+        error.as_deref().and_then(|e| e.split(": error").next()),
+        Some("r.yml:3:1"),
+        "{error:?}"
+    );
+}

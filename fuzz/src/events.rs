@@ -181,7 +181,10 @@ fn string(u: &mut Unstructured<'_>, depth: u8) -> Result<String> {
                 _ => base.chars().rev().collect(),
             }
         }
-        _ => value(u, depth + 1)?.to_string(),
+        // An embedded document, not nested again: each level of JSON in a
+        // string doubles the escaping.
+        _ if depth < 3 => value(u, 3)?.to_string(),
+        _ => u.arbitrary::<String>()?,
     })
 }
 
