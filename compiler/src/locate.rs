@@ -8,6 +8,7 @@
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer as _};
 
 use crate::diag::Location;
 use crate::ir::Seg;
@@ -32,10 +33,71 @@ pub fn locate(text: &str, path: &[Seg], target: Target) -> Option<Location> {
         None => return None,
     };
     let location = error.location()?;
-    Some(Location {
-        line: location.line(),
-        column: location.column(),
-    })
+    Some(clamp(
+        text,
+        Location {
+            line: location.line(),
+            column: location.column(),
+        },
+    ))
+}
+
+/// Where the second document of a multi-document text starts (the error
+/// `yaml_serde` raises for such a text has no position of its own).
+pub fn second_document(text: &str) -> Option<Location> {
+    let mut documents = yaml_serde::Deserializer::from_str(text);
+    IgnoredAny::deserialize(documents.next()?).ok()?;
+    let error = documents.next()?.deserialize_any(Fail).err()?;
+    let location = error.location()?;
+    Some(clamp(
+        text,
+        Location {
+            line: location.line(),
+            column: location.column(),
+        },
+    ))
+}
+
+/// `at`, moved inside `text` when it lies beyond it: the YAML parser points
+/// errors at the end of input one line past the last one when the text does
+/// not end with a line break (and columns can run one past a line's end).
+/// A position past the end becomes the end of the last line. Lines are
+/// counted on YAML's line breaks (`\r\n`, `\r`, `\n`, NEL, LS, PS), columns
+/// in characters.
+pub fn clamp(text: &str, at: Location) -> Location {
+    let lines = yaml_lines(text);
+    let line = at.line.clamp(1, lines.len());
+    let length = lines[line - 1].chars().count();
+    let column = if line < at.line {
+        length + 1
+    } else {
+        at.column.clamp(1, length + 1)
+    };
+    Location { line, column }
+}
+
+/// `text` split on YAML 1.1 line breaks; at least one (empty) line.
+fn yaml_lines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let end = match c {
+            '\r' => match chars.peek() {
+                Some(&(j, '\n')) => {
+                    chars.next();
+                    j + 1
+                }
+                _ => i + 1,
+            },
+            '\n' | '\u{85}' | '\u{2028}' | '\u{2029}' => i + c.len_utf8(),
+            _ => continue,
+        };
+        lines.push(&text[start..i]);
+        start = end;
+    }
+    lines.push(&text[start..]);
+    lines
 }
 
 struct Probe<'p> {
@@ -247,5 +309,22 @@ mod tests {
             Target::Value,
         );
         assert_eq!(location, Some(Location { line: 3, column: 5 }));
+    }
+
+    #[test]
+    fn positions_past_the_end_are_clamped_to_it() {
+        let at = |line, column| Location { line, column };
+        assert_eq!(clamp("a: 1\nbb", at(3, 1)), at(2, 3));
+        assert_eq!(clamp("a: 1\nbb\n", at(3, 1)), at(3, 1));
+        assert_eq!(clamp("a: 1\nbb", at(1, 9)), at(1, 5));
+        assert_eq!(clamp("a\rb\r\nc", at(3, 2)), at(3, 2));
+        assert_eq!(clamp("", at(2, 7)), at(1, 1));
+    }
+
+    #[test]
+    fn finds_the_second_document() {
+        let at = |line, column| Location { line, column };
+        assert_eq!(second_document("a: 1\n---\nb: 2\n"), Some(at(3, 1)));
+        assert_eq!(second_document("a: 1\n"), None);
     }
 }

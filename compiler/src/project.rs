@@ -1,14 +1,16 @@
 //! Loads a rules directory: data models, predicates and rule files, in the
-//! order the compiler needs them.
+//! order the compiler needs them. The `*_sources` functions do the same on
+//! files given as text, for callers that hold the YAML in memory.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use crate::data_model::parse_data_model;
-use crate::diag::{Diagnostic, Diagnostics, Level};
-use crate::ir::{DataModelIr, RuleIr};
+use crate::diag::{Diagnostic, Diagnostics, Level, Location};
+use crate::ir::{DataModelIr, RuleIr, Seg};
 use crate::limits::{file_too_large_message, MAX_FILE_BYTES};
+use crate::locate::{locate, Target};
 use crate::predicate::{compile_predicates, PredicateSet};
 use crate::rule_file::{parse_rule, Library};
 use crate::yaml::SourceFile;
@@ -141,15 +143,36 @@ fn read_source(root: &Path, path: &Path, name: &str) -> Result<SourceFile, Diagn
         let len = std::fs::metadata(&real).map_or(bytes.len() as u64, |m| m.len());
         return Err(error(file_too_large_message(len), Some("split the file")));
     }
-    let text = String::from_utf8(bytes).map_err(|e| Diagnostic {
-        level: Level::Error,
-        file: name.to_owned(),
-        location: None,
-        message: format!(
-            "the file is not UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ),
-        help: Some("save it as UTF-8".to_owned()),
+    source_from_bytes(name, bytes)
+}
+
+/// A file's bytes as a [`SourceFile`] named `name` (the path diagnostics
+/// quote); bytes that are not UTF-8 give an error at the line and column of
+/// the first invalid byte, and more than [`MAX_FILE_BYTES`] an error.
+pub fn source_from_bytes(name: &str, bytes: Vec<u8>) -> Result<SourceFile, Diagnostic> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(Diagnostic {
+            level: Level::Error,
+            file: name.to_owned(),
+            location: None,
+            message: file_too_large_message(bytes.len() as u64),
+            help: Some("split the file".to_owned()),
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let valid = String::from_utf8_lossy(&e.as_bytes()[..offset]);
+        let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
+        Diagnostic {
+            level: Level::Error,
+            file: name.to_owned(),
+            location: Some(Location {
+                line: valid.matches('\n').count() + 1,
+                column: valid[line_start..].chars().count() + 1,
+            }),
+            message: format!("the file is not UTF-8 (invalid byte at offset {offset})"),
+            help: Some("save it as UTF-8".to_owned()),
+        }
     })?;
     Ok(SourceFile {
         name: name.to_owned(),
@@ -161,25 +184,48 @@ fn read_source(root: &Path, path: &Path, name: &str) -> Result<SourceFile, Diagn
 pub fn compile_shared(layout: &Layout) -> Shared {
     let mut diagnostics = Vec::new();
     let mut files = Vec::new();
-    let mut data_models: Vec<DataModelIr> = Vec::new();
-    for file in read_dir_files(
+    let data_model_files = read_dir_files(
         layout,
         &layout.data_models_dir,
         &mut diagnostics,
         &mut files,
-    ) {
-        let (model, diags) = parse_data_model(&file);
+    );
+    let predicate_files =
+        read_dir_files(layout, &layout.predicates_dir, &mut diagnostics, &mut files);
+    let mut shared = compile_shared_sources(&data_model_files, &predicate_files);
+    diagnostics.append(&mut shared.diagnostics.0);
+    shared.diagnostics = Diagnostics(diagnostics);
+    shared.files = files;
+    shared
+}
+
+/// Compiles data models and predicates given as text, without touching the
+/// file system: each [`SourceFile`] carries the (virtual) path its
+/// diagnostics quote, e.g. `data_models/eks.yml`. This is what
+/// [`compile_shared`] does once it has read the files; tools that hold the
+/// YAML in memory (fuzz targets, editors) call it directly. The result's
+/// `files` is empty.
+pub fn compile_shared_sources(data_models: &[SourceFile], predicates: &[SourceFile]) -> Shared {
+    let mut diagnostics = Vec::new();
+    let mut models: Vec<DataModelIr> = Vec::new();
+    for file in data_models {
+        let (model, diags) = parse_data_model(file);
         diagnostics.extend(diags);
-        data_models.extend(model);
+        models.extend(model);
     }
     let mut owners: BTreeMap<&str, &str> = BTreeMap::new();
-    for model in &data_models {
-        for log_type in &model.log_types {
+    for model in &models {
+        let text = data_models
+            .iter()
+            .find(|f| f.name == model.source_file)
+            .map_or("", |f| f.text.as_str());
+        for (index, log_type) in model.log_types.iter().enumerate() {
             if let Some(other) = owners.insert(log_type, &model.id) {
+                let path = [Seg::Key("LogTypes".to_owned()), Seg::Index(index)];
                 diagnostics.push(Diagnostic {
                     level: Level::Error,
                     file: model.source_file.clone(),
-                    location: None,
+                    location: locate(text, &path, Target::Value),
                     message: format!(
                         "log type `{log_type}` has two enabled data models: `{other}` and `{}`",
                         model.id
@@ -189,19 +235,17 @@ pub fn compile_shared(layout: &Layout) -> Shared {
             }
         }
     }
-    let udm_names: BTreeSet<String> = data_models
+    let udm_names: BTreeSet<String> = models
         .iter()
         .flat_map(|m| m.mappings.iter().map(|(n, _)| n.clone()))
         .collect();
-    let predicate_files =
-        read_dir_files(layout, &layout.predicates_dir, &mut diagnostics, &mut files);
-    let (predicates, diags) = compile_predicates(&predicate_files, &udm_names);
+    let (predicates, diags) = compile_predicates(predicates, &udm_names);
     diagnostics.extend(diags);
     Shared {
-        data_models,
+        data_models: models,
         predicates,
         diagnostics: Diagnostics(diagnostics),
-        files,
+        files: Vec::new(),
     }
 }
 
@@ -254,18 +298,29 @@ pub fn compile_rule(layout: &Layout, shared: &Shared, relative: &str) -> Compile
             };
         }
     };
+    let mut compiled = compile_rule_source(shared, &file);
+    compiled.files = files;
+    compiled
+}
+
+/// Compiles one rule given as text against already compiled shared files,
+/// without touching the file system: `file.name` is the (virtual) path its
+/// diagnostics quote. This is what [`compile_rule`] does once it has read the
+/// file; the result's `files` holds only the shared files' paths.
+pub fn compile_rule_source(shared: &Shared, file: &SourceFile) -> CompiledRule {
+    let mut diagnostics: Vec<Diagnostic> = shared.diagnostics.0.clone();
     let library = Library {
         data_models: &shared.data_models,
         predicates: &shared.predicates,
     };
-    let (rule, diags) = parse_rule(&file, &library);
+    let (rule, diags) = parse_rule(file, &library);
     diagnostics.extend(diags);
     let diagnostics = Diagnostics(diagnostics);
     let rule = rule.filter(|_| !diagnostics.has_errors());
     CompiledRule {
         rule,
         diagnostics,
-        files,
+        files: shared.files.clone(),
     }
 }
 
@@ -326,4 +381,88 @@ pub fn discover_rule_files(layout: &Layout) -> Vec<String> {
     }
     out.sort();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(name: &str, text: &str) -> SourceFile {
+        SourceFile {
+            name: name.to_owned(),
+            text: text.to_owned(),
+        }
+    }
+
+    const MODEL: &str = "AnalysisType: datamodel\nLogTypes: [Amazon.EKS.Audit]\nDataModelID: m\nEnabled: true\nMappings:\n  - Name: verb\n    Path: $.verb\n";
+    const PREDICATES: &str = "AnalysisType: predicates\nPredicates:\n  - PredicateID: Is.Get\n    Detection:\n      - DataModel: verb\n        Condition: Equals\n        Value: get\n";
+    const RULE: &str = "AnalysisType: rule\nRuleID: T.Get\nEnabled: true\nLogTypes: [Amazon.EKS.Audit]\nSeverity: Low\nDetection:\n  - Predicate: Is.Get\n";
+
+    #[test]
+    fn sources_compile_without_the_file_system() {
+        let shared = compile_shared_sources(
+            &[source("data_models/m.yml", MODEL)],
+            &[source("predicates/p.yml", PREDICATES)],
+        );
+        assert!(!shared.diagnostics.has_errors(), "{}", shared.diagnostics);
+        let compiled = compile_rule_source(&shared, &source("virtual/t.yml", RULE));
+        assert!(
+            !compiled.diagnostics.has_errors(),
+            "{}",
+            compiled.diagnostics
+        );
+        assert_eq!(compiled.rule.map(|r| r.meta.id), Some("T.Get".to_owned()));
+    }
+
+    #[test]
+    fn a_log_type_with_two_data_models_is_reported_at_its_entry() {
+        let other = MODEL.replace("DataModelID: m", "DataModelID: n").replace(
+            "[Amazon.EKS.Audit]",
+            "\n  - GCP.AuditLog\n  - Amazon.EKS.Audit",
+        );
+        let shared = compile_shared_sources(
+            &[
+                source("data_models/m.yml", MODEL),
+                source("data_models/n.yml", &other),
+            ],
+            &[],
+        );
+        let error = shared.diagnostics.errors().next().map(ToString::to_string);
+        assert!(
+            error.as_deref().is_some_and(|e| e
+                .starts_with("data_models/n.yml:4:5: error: log type `Amazon.EKS.Audit` has two")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_reported_where_they_are() {
+        let error = source_from_bytes("r.yml", b"a: 1\nbb: \xc3\xa9\xff\n".to_vec()).err();
+        assert_eq!(
+            error.map(|d| d.to_string()),
+            Some(
+                "r.yml:2:6: error: the file is not UTF-8 (invalid byte at offset 11)\n  = help: save it as UTF-8"
+                    .to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn source_diagnostics_quote_the_virtual_path_and_position() {
+        let shared = compile_shared_sources(&[source("data_models/m.yml", MODEL)], &[]);
+        let broken = RULE.replace("Predicate: Is.Get", "Predicate: No.Such");
+        let compiled = compile_rule_source(&shared, &source("virtual/t.yml", &broken));
+        assert!(compiled.rule.is_none());
+        let error = compiled
+            .diagnostics
+            .errors()
+            .next()
+            .map(ToString::to_string);
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("virtual/t.yml:7:")),
+            "{error:?}"
+        );
+    }
 }

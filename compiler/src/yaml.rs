@@ -200,10 +200,17 @@ impl<'f> Reader<'f> {
                 Some(value)
             }
             Err(error) => {
-                let location = error.location().map(|l| crate::diag::Location {
-                    line: l.line(),
-                    column: l.column(),
-                });
+                // An error without a position (several documents in the
+                // file) is reported where the second document starts, or
+                // at the start of the file.
+                let location = error
+                    .location()
+                    .map(|l| crate::diag::Location {
+                        line: l.line(),
+                        column: l.column(),
+                    })
+                    .or_else(|| crate::locate::second_document(&self.file.text))
+                    .or(Some(crate::diag::Location { line: 1, column: 1 }));
                 let mut message = error.to_string();
                 if let Some(stripped) = message.find(" at line ").map(|at| message[..at].to_owned())
                 {
@@ -325,6 +332,12 @@ impl<'f> Reader<'f> {
             message: p.message,
             help: p.help,
         }));
+        // Every position inside the file, end-of-input errors included.
+        for diagnostic in &mut out {
+            diagnostic.location = diagnostic
+                .location
+                .map(|at| crate::locate::clamp(&file.text, at));
+        }
         out
     }
 }

@@ -132,6 +132,8 @@ fn hostile_strings_generate_only_the_rule_module() {
         "fn texts_json",
         "fn event_time_json",
         "fn alert_context_json",
+        "fn detect_projected",
+        "fn event_time_projected",
         "static RULE",
         "mod tests",
     ]

@@ -35,6 +35,8 @@
 
 #![warn(missing_docs)]
 
+pub mod ndjson;
+
 pub use rulec_runtime::alerting::{Alert, AlertEngine};
 pub use rulec_runtime::engine::{
     log_type_of, parse_event, AlertStream, Detector, Evaluation, EventError, LineEvaluation, Match,

@@ -11,11 +11,14 @@
 //!   catalog (HTML and Markdown), optionally checked in headless Chromium.
 //! - `cargo xtask bench [--compile-time 100,1000]`: the performance table
 //!   (and the rules crate's build time for synthetic rule sets).
+//! - `cargo xtask fuzz [TARGET]... --seconds N [--cmin]`: the cargo-fuzz
+//!   targets of `fuzz/`, each for N seconds (cargo-fuzz installed if missing).
 
 mod bench;
 mod catalog;
 mod check;
 mod expand;
+mod fuzz;
 mod regen;
 mod report;
 mod runner;
@@ -63,6 +66,9 @@ enum Command {
     /// Benchmark the matchers against JSON-parsing floors (and, with
     /// `--compile-time 100,1000`, the rules crate's build time).
     Bench(bench::BenchArgs),
+    /// Run the cargo-fuzz targets of fuzz/ (nightly; installs cargo-fuzz if
+    /// missing), each for --seconds, and print libFuzzer's figures.
+    Fuzz(fuzz::FuzzArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,5 +80,6 @@ fn main() -> ExitCode {
         Command::Expand { rule } => expand::run(&rule),
         Command::Catalog(args) => catalog::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Fuzz(args) => fuzz::run(&args),
     }
 }

@@ -2,57 +2,12 @@
 //! an [`Outcome`] that the main thread consumes in input order, so output and
 //! alerting are the same with any number of threads.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::mpsc;
 
-use rulec::{Detector, Evaluation, EventError, LineEvaluation, Parsed, Timestamp};
+use rulec::{Detector, Parsed};
 
-/// What one line gave.
-pub enum Outcome {
-    /// Only whitespace.
-    Blank,
-    /// Refused, with the reason.
-    Bad(String),
-    /// An event of `log_type`, evaluated.
-    Event {
-        /// Its `p_log_type` (borrowed from the rules when one of them reads it).
-        log_type: Cow<'static, str>,
-        /// Matches and rule errors.
-        evaluation: Evaluation,
-        /// The event's time, read when a rule matched.
-        event_time: Option<Timestamp>,
-    },
-}
-
-/// Evaluates one line on the fast path.
-pub fn evaluate(detector: &Detector, scratch: &mut Parsed, line: &[u8]) -> Outcome {
-    if line.iter().all(u8::is_ascii_whitespace) {
-        return Outcome::Blank;
-    }
-    let text = match std::str::from_utf8(line) {
-        Ok(text) => text,
-        Err(e) => {
-            let reason = EventError::NotUtf8 {
-                offset: e.valid_up_to(),
-            };
-            return Outcome::Bad(reason.to_string());
-        }
-    };
-    match detector.evaluate_line(scratch, text) {
-        Ok(LineEvaluation {
-            log_type,
-            known_log_type,
-            evaluation,
-            event_time,
-        }) => Outcome::Event {
-            log_type: known_log_type.map_or_else(|| Cow::Owned(log_type.to_owned()), Cow::Borrowed),
-            evaluation,
-            event_time,
-        },
-        Err(e) => Outcome::Bad(e.to_string()),
-    }
-}
+pub use rulec::ndjson::{evaluate, Outcome};
 
 /// A run of consecutive lines handed to a worker.
 pub struct Chunk {

@@ -1,0 +1,221 @@
+//! Reading NDJSON the way `detect` does: splitting an input into lines
+//! without ever holding more than the line limit in memory ([`Lines`]), and
+//! classifying each line as blank, malformed (with the reason) or an event
+//! evaluated on the fast path ([`evaluate`]).
+//!
+//! ```
+//! use rulec::ndjson::{evaluate, Line, Lines, Outcome};
+//!
+//! let input = "{\"p_log_type\":\"Amazon.EKS.Audit\",\"verb\":\"get\"}\n\nnot json\n";
+//! let detector = rulec::detector();
+//! let mut scratch = rulec::Parsed::new();
+//! let mut lines = Lines::new(std::io::BufReader::new(Box::new(input.as_bytes())), 1 << 20);
+//! let mut buf = Vec::new();
+//! let mut kinds = Vec::new();
+//! while let Ok(Some((Line::Complete, _))) = lines.next_line(&mut buf) {
+//!     kinds.push(match evaluate(&detector, &mut scratch, &buf) {
+//!         Outcome::Blank => "blank",
+//!         Outcome::Bad(_) => "bad",
+//!         Outcome::Event { .. } => "event",
+//!     });
+//! }
+//! assert_eq!(kinds, ["event", "blank", "bad"]);
+//! ```
+
+use std::borrow::Cow;
+use std::io::{self, BufRead, BufReader, Read};
+
+use rulec_runtime::engine::{Detector, Evaluation, EventError, LineEvaluation};
+use rulec_runtime::projection::Parsed;
+use rulec_runtime::Timestamp;
+
+/// A UTF-8 byte-order mark: dropped at the start of an input (RFC 8259 lets a
+/// parser ignore it there), refused anywhere else.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// One line of input.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line {
+    /// The line's bytes are in the buffer (without `\n` or `\r\n`).
+    Complete,
+    /// The line was longer than the limit; its bytes were skipped.
+    TooLong {
+        /// Its length in bytes.
+        length: u64,
+    },
+}
+
+/// Splits an input into lines, each at most `max_line_bytes` long; longer
+/// lines are skipped without buffering them.
+pub struct Lines {
+    reader: BufReader<Box<dyn Read + Send>>,
+    max_line_bytes: usize,
+    done: bool,
+    /// No line was read yet (a byte-order mark may open it).
+    first: bool,
+}
+
+impl Lines {
+    /// A line reader over `reader`; lines longer than `max_line_bytes`
+    /// (without their `\n`) are reported as [`Line::TooLong`]. A UTF-8
+    /// byte-order mark opening the input is dropped.
+    pub fn new(reader: BufReader<Box<dyn Read + Send>>, max_line_bytes: usize) -> Lines {
+        Lines {
+            reader,
+            max_line_bytes,
+            done: false,
+            first: true,
+        }
+    }
+
+    /// Whether the next line needs a read from the input, which may wait
+    /// (nothing of it is buffered).
+    pub fn needs_read(&self) -> bool {
+        !self.done && self.reader.buffer().is_empty()
+    }
+
+    /// Reads the next line into `buf` (cleared first). `Ok(None)` at the end
+    /// of input; the second value is the number of bytes the line took.
+    pub fn next_line(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<(Line, u64)>> {
+        buf.clear();
+        if self.done {
+            return Ok(None);
+        }
+        let first = std::mem::take(&mut self.first);
+        let mut length: u64 = 0;
+        let mut too_long = false;
+        loop {
+            let chunk = match self.reader.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                self.done = true;
+                if length == 0 {
+                    return Ok(None);
+                }
+                break;
+            }
+            let (take, end_of_line) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (i, true),
+                None => (chunk.len(), false),
+            };
+            length += take as u64;
+            if !too_long {
+                if buf.len() + take > self.max_line_bytes {
+                    too_long = true;
+                    buf.clear();
+                    buf.shrink_to(self.max_line_bytes.min(1 << 20));
+                } else {
+                    buf.extend_from_slice(&chunk[..take]);
+                }
+            }
+            let consumed = if end_of_line { take + 1 } else { take };
+            self.reader.consume(consumed);
+            if end_of_line {
+                length += 1;
+                break;
+            }
+        }
+        if too_long {
+            return Ok(Some((Line::TooLong { length }, length)));
+        }
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+        if first && buf.starts_with(BOM) {
+            buf.drain(..BOM.len());
+        }
+        Ok(Some((Line::Complete, length)))
+    }
+}
+
+/// What one line gave.
+pub enum Outcome {
+    /// Only whitespace.
+    Blank,
+    /// Refused, with the reason.
+    Bad(String),
+    /// An event of `log_type`, evaluated.
+    Event {
+        /// Its `p_log_type` (borrowed from the rules when one of them reads it).
+        log_type: Cow<'static, str>,
+        /// Matches and rule errors.
+        evaluation: Evaluation,
+        /// The event's time, read when a rule matched.
+        event_time: Option<Timestamp>,
+    },
+}
+
+/// Evaluates one line (without its line ending) on the fast path.
+pub fn evaluate(detector: &Detector, scratch: &mut Parsed, line: &[u8]) -> Outcome {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Outcome::Blank;
+    }
+    let text = match std::str::from_utf8(line) {
+        Ok(text) => text,
+        Err(e) => {
+            let reason = EventError::NotUtf8 {
+                offset: e.valid_up_to(),
+            };
+            return Outcome::Bad(reason.to_string());
+        }
+    };
+    match detector.evaluate_line(scratch, text) {
+        Ok(LineEvaluation {
+            log_type,
+            known_log_type,
+            evaluation,
+            event_time,
+        }) => Outcome::Event {
+            log_type: known_log_type.map_or_else(|| Cow::Owned(log_type.to_owned()), Cow::Borrowed),
+            evaluation,
+            event_time,
+        },
+        Err(e) => Outcome::Bad(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(text: &[u8], max: usize) -> Vec<(Line, Vec<u8>)> {
+        let mut lines = Lines::new(
+            BufReader::with_capacity(4, Box::new(io::Cursor::new(text.to_vec()))),
+            max,
+        );
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        while let Ok(Some((line, _))) = lines.next_line(&mut buf) {
+            out.push((line, buf.clone()));
+        }
+        out
+    }
+
+    #[test]
+    fn splits_lines_and_strips_crlf() {
+        let lines = lines_of(b"a\r\nbb\n\nccc", 10);
+        let texts: Vec<&[u8]> = lines.iter().map(|(_, b)| b.as_slice()).collect();
+        assert_eq!(texts, [&b"a"[..], b"bb", b"", b"ccc"]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_only_at_the_start() {
+        let lines = lines_of(b"\xef\xbb\xbf{}\r\n\xef\xbb\xbf{}\n", 10);
+        let texts: Vec<&[u8]> = lines.iter().map(|(_, b)| b.as_slice()).collect();
+        assert_eq!(texts, [&b"{}"[..], b"\xef\xbb\xbf{}"]);
+    }
+
+    #[test]
+    fn long_lines_are_skipped_not_buffered() {
+        let mut text = vec![b'x'; 100];
+        text.extend_from_slice(b"\nok\n");
+        let lines = lines_of(&text, 10);
+        assert_eq!(lines[0].0, Line::TooLong { length: 101 });
+        assert!(lines[0].1.is_empty());
+        assert_eq!(lines[1], (Line::Complete, b"ok".to_vec()));
+        assert_eq!(lines.len(), 2);
+    }
+}
