@@ -7,11 +7,12 @@
 //! opens the next. An event that arrives out of order joins the window when
 //! the window still spans less than the period with it (which then starts
 //! at that event); one too early for it closes it and opens the next, so no
-//! window groups events a period or more apart. The window becomes an alert when it holds `Threshold`
-//! events; later events inside it join that alert. A window closes when event
-//! time (the latest seen) passes its end, or at the end of input: an alerted
-//! window is emitted then, with its final event count, and one that never
-//! reached the threshold is dropped. State is bounded by the open windows.
+//! window groups events a period or more apart. The window becomes an alert
+//! when it holds `Threshold` events; later events inside it join that alert.
+//! A window closes when event time (the latest seen) passes its end, or at
+//! the end of input: an alerted window is emitted then, with its final event
+//! count, and one that never reached the threshold is dropped. State is
+//! bounded by the open windows.
 //!
 //! A rule with `Unique` (Python's `unique()`) counts distinct values instead:
 //! its window becomes an alert when it holds `Threshold` distinct `Unique`
