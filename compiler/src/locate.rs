@@ -76,8 +76,9 @@ pub fn clamp(text: &str, at: Location) -> Location {
     Location { line, column }
 }
 
-/// `text` split on YAML 1.1 line breaks; at least one (empty) line.
-fn yaml_lines(text: &str) -> Vec<&str> {
+/// `text` split on YAML 1.1 line breaks (`\n`, `\r\n`, `\r`, NEL, LS,
+/// PS); at least one (empty) line.
+pub fn yaml_lines(text: &str) -> Vec<&str> {
     let mut lines = Vec::new();
     let mut start = 0;
     let mut chars = text.char_indices().peekable();

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use rulec_compiler::diag::Diagnostic;
 use rulec_compiler::ir::RuleIr;
+use rulec_compiler::locate::yaml_lines;
 use rulec_compiler::project::{
     compile_rule_source, compile_shared_sources, discover_rule_files, source_from_bytes, Layout,
     Shared,
@@ -109,29 +110,4 @@ pub fn located_inside(diagnostic: &Diagnostic, text: &str) -> bool {
             .is_some_and(|line| at.column <= line.chars().count() + 1)
     };
     inside(text.split('\n').collect()) || inside(yaml_lines(text))
-}
-
-/// `text` split on YAML 1.1 line breaks.
-fn yaml_lines(text: &str) -> Vec<&str> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let end = match c {
-            '\r' => match chars.peek() {
-                Some((j, '\n')) => {
-                    let j = *j;
-                    chars.next();
-                    j + 1
-                }
-                _ => i + 1,
-            },
-            '\n' | '\u{85}' | '\u{2028}' | '\u{2029}' => i + c.len_utf8(),
-            _ => continue,
-        };
-        lines.push(&text[start..i]);
-        start = end;
-    }
-    lines.push(&text[start..]);
-    lines
 }

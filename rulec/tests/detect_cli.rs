@@ -3,76 +3,13 @@
 //! exit codes.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use assert_cmd::cargo::CommandCargoExt;
 use serde_json::{json, Value};
 
-const T0: i64 = 1_717_236_000; // 2024-06-01T10:00:00Z
+mod common;
 
-fn rfc3339(millis_after_t0: i64) -> String {
-    let ts = rulec::Timestamp::from_millisecond(T0 * 1000 + millis_after_t0)
-        .unwrap_or(rulec::Timestamp::UNIX_EPOCH);
-    ts.to_string()
-}
-
-/// An EKS event of a denied secret read by `user` in `namespace`, at
-/// `millis` after 10:00:00, carried in the EKS event-time field.
-fn denied(user: &str, namespace: &str, millis: i64) -> Value {
-    json!({
-        "kind": "Event",
-        "verb": "get",
-        "user": {"username": user},
-        "objectRef": {"resource": "secrets", "namespace": namespace, "name": "db-password"},
-        "responseStatus": {"code": 403},
-        "requestReceivedTimestamp": rfc3339(millis),
-        "p_log_type": "Amazon.EKS.Audit",
-        "p_source_label": "eks-test",
-    })
-}
-
-fn ndjson(events: &[Value]) -> String {
-    events.iter().map(|e| format!("{e}\n")).collect()
-}
-
-fn detect() -> Command {
-    match Command::cargo_bin("detect") {
-        Ok(command) => command,
-        Err(e) => panic!("the detect binary is not built: {e}"),
-    }
-}
-
-struct Output {
-    code: i32,
-    lines: Vec<Value>,
-    stderr: String,
-}
-
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = detect()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("detect starts");
-    let mut input = child.stdin.take().expect("stdin is piped");
-    let stdin = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let output = child.wait_with_output().expect("detect runs");
-    let _ = writer.join();
-    let lines = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("every output line is JSON"))
-        .collect();
-    Output {
-        code: output.status.code().unwrap_or(-1),
-        lines,
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
+use common::{denied, detect, ndjson, run};
 
 fn alerts(events: &[Value]) -> Vec<Value> {
     let out = run(&["-"], ndjson(events).as_bytes());
