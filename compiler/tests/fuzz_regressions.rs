@@ -141,39 +141,24 @@ fn every_front_end_finding_holds_the_invariant() {
     }
 }
 
-#[test]
-fn a_yaml_error_at_the_end_of_a_file_without_a_final_newline_is_inside_it() {
-    // libyaml points "could not find expected ':'" one line past the last.
-    let text = "AnalysisType: rule\nRuleID: x\nusername";
+/// Where the first error of a rule file holding `text` points (`file:line:col`).
+fn first_error_at(text: &str) -> Option<String> {
     let shared = compile_shared_sources(&[], &[]);
     let file = source_from_bytes("r.yml", text.as_bytes().to_vec()).expect("UTF-8");
     let compiled = compile_rule_source(&shared, &file);
-    let error = compiled
-        .diagnostics
-        .errors()
-        .next()
-        .map(ToString::to_string);
-    assert_eq!(
-        error.as_deref().and_then(|e| e.split(": error").next()),
-        Some("r.yml:3:9"),
-        "{error:?}"
-    );
+    let error = compiled.diagnostics.errors().next()?.to_string();
+    error.split(": error").next().map(str::to_owned)
+}
+
+#[test]
+fn a_yaml_error_at_the_end_of_a_file_without_a_final_newline_is_inside_it() {
+    // libyaml points "could not find expected ':'" one line past the last.
+    let at = first_error_at("AnalysisType: rule\nRuleID: x\nusername");
+    assert_eq!(at.as_deref(), Some("r.yml:3:9"));
 }
 
 #[test]
 fn a_file_of_several_yaml_documents_is_reported_where_the_second_starts() {
-    let text = "AnalysisType: rule\n---\nRuleID: x\n";
-    let shared = compile_shared_sources(&[], &[]);
-    let file = source_from_bytes("r.yml", text.as_bytes().to_vec()).expect("UTF-8");
-    let compiled = compile_rule_source(&shared, &file);
-    let error = compiled
-        .diagnostics
-        .errors()
-        .next()
-        .map(ToString::to_string);
-    assert_eq!(
-        error.as_deref().and_then(|e| e.split(": error").next()),
-        Some("r.yml:3:1"),
-        "{error:?}"
-    );
+    let at = first_error_at("AnalysisType: rule\n---\nRuleID: x\n");
+    assert_eq!(at.as_deref(), Some("r.yml:3:1"));
 }
