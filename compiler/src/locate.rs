@@ -32,6 +32,11 @@ pub fn locate(text: &str, path: &[Seg], target: Target) -> Option<Location> {
         Some(document) => probe.deserialize(document).err()?,
         None => return None,
     };
+    error_location(text, &error)
+}
+
+/// Where a `yaml_serde` error points, clamped inside `text`.
+fn error_location(text: &str, error: &yaml_serde::Error) -> Option<Location> {
     let location = error.location()?;
     Some(clamp(
         text,
@@ -48,14 +53,7 @@ pub fn second_document(text: &str) -> Option<Location> {
     let mut documents = yaml_serde::Deserializer::from_str(text);
     IgnoredAny::deserialize(documents.next()?).ok()?;
     let error = documents.next()?.deserialize_any(Fail).err()?;
-    let location = error.location()?;
-    Some(clamp(
-        text,
-        Location {
-            line: location.line(),
-            column: location.column(),
-        },
-    ))
+    error_location(text, &error)
 }
 
 /// `at`, moved inside `text` when it lies beyond it: the YAML parser points
