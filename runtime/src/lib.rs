@@ -1,7 +1,8 @@
 //! rulec's runtime: what generated matchers and the binaries that link them need.
 //!
 //! It holds no YAML, no parser and no code generator: a binary that embeds a
-//! rule set pulls in this crate, `serde_json` and `jiff` (event time), nothing else.
+//! rule set pulls in this crate, `serde_json`, `jiff` (event time), `regex`
+//! and `percent-encoding`, nothing else.
 
 #![warn(missing_docs)]
 
@@ -18,6 +19,7 @@ pub mod pattern;
 pub mod projection;
 pub mod query;
 pub mod rule;
+pub mod scan;
 pub mod testing;
 pub mod text;
 pub mod transform;

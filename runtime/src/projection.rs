@@ -128,7 +128,7 @@ impl Projection {
         self.tries.len() - 1
     }
 
-    fn child(&self, trie: u32, key: &str) -> Option<u32> {
+    pub(crate) fn child(&self, trie: u32, key: &str) -> Option<u32> {
         let node = &self.tries[trie as usize];
         if node.whole {
             return Some(trie);
@@ -154,7 +154,7 @@ impl Projection {
 
 /// Where a kept string lives.
 #[derive(Debug, Clone, Copy)]
-enum Text {
+pub(crate) enum Text {
     /// A range of the line (strings without escapes).
     Line(u32, u32),
     /// A range of the parse's own buffer (strings with escapes).
@@ -162,7 +162,7 @@ enum Text {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Payload {
+pub(crate) enum Payload {
     Null,
     Bool(bool),
     Number(Number),
@@ -176,6 +176,9 @@ struct Slot {
     payload: Payload,
     /// The member's key, for a member of an object.
     key: Option<Text>,
+    /// Whether the key is ASCII (then lengths settle case-insensitive
+    /// comparisons with ASCII keys).
+    key_ascii: bool,
     first_child: u32,
     last_child: u32,
     next_sibling: u32,
@@ -187,7 +190,7 @@ struct Slot {
 #[derive(Debug, Default)]
 pub struct Parsed {
     slots: Vec<Slot>,
-    text: String,
+    pub(crate) text: String,
     /// JSON documents embedded in string slots (AKS's `properties.log`),
     /// decoded on first use and shared by every rule: one cell per slot.
     documents: Vec<OnceCell<Option<EmbeddedDocument>>>,
@@ -250,15 +253,62 @@ impl Parsed {
     /// is [`Parsed::root`]. A line fails exactly when a full `serde_json`
     /// parse into a `Value` fails, with the same message.
     pub fn parse(&mut self, line: &str, projection: &Projection) -> Result<(), serde_json::Error> {
+        self.reset();
+        if crate::scan::scan(self, line, projection).is_err() {
+            // Left to serde_json: invalid, or valid in a way the scanner
+            // does not decide.
+            self.reset();
+            self.serde_capture(line, projection)?;
+        }
+        self.documents.resize_with(self.slots.len(), OnceCell::new);
+        Ok(())
+    }
+
+    /// [`Parsed::parse`] through `serde_json` alone, without the scanner:
+    /// its fallback, and its reference in tests.
+    pub fn parse_with_serde(
+        &mut self,
+        line: &str,
+        projection: &Projection,
+    ) -> Result<(), serde_json::Error> {
+        self.reset();
+        self.serde_capture(line, projection)?;
+        self.documents.resize_with(self.slots.len(), OnceCell::new);
+        Ok(())
+    }
+
+    /// The scanner alone, without falling back to `serde_json`: `Err` when
+    /// it leaves the line to `serde_json`. For tests and benchmarks;
+    /// [`Parsed::parse`] is what to call.
+    pub fn parse_with_scanner(
+        &mut self,
+        line: &str,
+        projection: &Projection,
+    ) -> Result<(), crate::scan::Unsure> {
+        self.reset();
+        crate::scan::scan(self, line, projection)?;
+        self.documents.resize_with(self.slots.len(), OnceCell::new);
+        Ok(())
+    }
+
+    /// Empties the buffers; the documents of the previous line give theirs
+    /// back for reuse.
+    fn reset(&mut self) {
         self.slots.clear();
         self.text.clear();
-        // The documents of the previous line give their buffers back.
         let spare = self.spare.get_mut();
         spare.extend(
             self.documents
                 .drain(..)
                 .filter_map(|cell| cell.into_inner().flatten()),
         );
+    }
+
+    fn serde_capture(
+        &mut self,
+        line: &str,
+        projection: &Projection,
+    ) -> Result<(), serde_json::Error> {
         let mut deserializer = serde_json::Deserializer::from_str(line);
         let seed = Capture {
             parsed: self,
@@ -267,9 +317,20 @@ impl Parsed {
             trie: 0,
         };
         seed.deserialize(&mut deserializer)?;
-        deserializer.end()?;
-        self.documents.resize_with(self.slots.len(), OnceCell::new);
-        Ok(())
+        deserializer.end()
+    }
+
+    /// Sets the element or member count of an array or object slot.
+    pub(crate) fn set_len(&mut self, slot: u32, len: u32) {
+        self.slots[slot as usize].len = len;
+    }
+
+    /// Sets the key of a member's slot.
+    pub(crate) fn set_key(&mut self, slot: u32, key: Text, line: &str) {
+        let ascii = self.resolve(line, key).is_ascii();
+        let slot = &mut self.slots[slot as usize];
+        slot.key = Some(key);
+        slot.key_ascii = ascii;
     }
 
     /// The parsed value (call after a successful [`Parsed::parse`] of `line`).
@@ -281,11 +342,12 @@ impl Parsed {
         }
     }
 
-    fn push(&mut self, payload: Payload) -> u32 {
+    pub(crate) fn push(&mut self, payload: Payload) -> u32 {
         let index = self.slots.len() as u32;
         self.slots.push(Slot {
             payload,
             key: None,
+            key_ascii: true,
             first_child: NONE,
             last_child: NONE,
             next_sibling: NONE,
@@ -300,7 +362,7 @@ impl Parsed {
         Text::Buffer(start, self.text.len() as u32)
     }
 
-    fn resolve<'d>(&'d self, line: &'d str, text: Text) -> &'d str {
+    pub(crate) fn resolve<'d>(&'d self, line: &'d str, text: Text) -> &'d str {
         match text {
             Text::Line(start, end) => line.get(start as usize..end as usize).unwrap_or(""),
             Text::Buffer(start, end) => self.text.get(start as usize..end as usize).unwrap_or(""),
@@ -308,7 +370,7 @@ impl Parsed {
     }
 
     /// Appends `child` to `parent`'s children.
-    fn append(&mut self, parent: u32, child: u32) {
+    pub(crate) fn append(&mut self, parent: u32, child: u32) {
         let last = self.slots[parent as usize].last_child;
         if last == NONE {
             self.slots[parent as usize].first_child = child;
@@ -320,7 +382,7 @@ impl Parsed {
 
     /// Adds member `child` (its key set) to `object`; when an earlier kept
     /// member has the same key, its value is replaced in place instead.
-    fn attach_member(&mut self, object: u32, child: u32, line: &str) {
+    pub(crate) fn attach_member(&mut self, object: u32, child: u32, line: &str) {
         if let Some(key) = self.slots[child as usize].key {
             let key_text = self.resolve(line, key);
             let mut at = self.slots[object as usize].first_child;
@@ -448,7 +510,7 @@ impl<'de> Visitor<'de> for Capture<'_> {
             match child_trie {
                 Some(trie) => {
                     let child = map.next_value_seed(self.nested(trie))?;
-                    self.parsed.slots[child as usize].key = Some(key);
+                    self.parsed.set_key(child, key, line);
                     self.parsed.attach_member(object, child, line);
                 }
                 None => map.next_value_seed(Skip)?,
@@ -599,17 +661,37 @@ impl<'d> Projected<'d> {
 
     /// Whether the member's key is exactly `key` (lengths compared first).
     fn key_is(self, key: &str) -> bool {
-        let (Some(Text::Line(start, end)) | Some(Text::Buffer(start, end))) = self.slot().key
-        else {
+        self.key_bytes().is_some_and(|name| name == key.as_bytes())
+    }
+
+    /// Whether the member's key equals `key` ignoring case, as Python's
+    /// `str.lower()` compares (`key_ascii`: whether `key` is ASCII).
+    fn key_is_ignoring_case(self, key: &str, key_ascii: bool) -> bool {
+        let Some(name) = self.key_bytes() else {
             return false;
         };
-        (end - start) as usize == key.len() && self.key() == Some(key)
+        if name.len() == key.len() && name.eq_ignore_ascii_case(key.as_bytes()) {
+            return true;
+        }
+        if key_ascii && self.slot().key_ascii {
+            return false;
+        }
+        self.key().is_some_and(|name| eq_ignore_case(name, key))
     }
 
     fn key(self) -> Option<&'d str> {
         self.slot()
             .key
             .map(|key| self.parsed.resolve(self.line, key))
+    }
+
+    /// The key's bytes, without checking character boundaries.
+    fn key_bytes(self) -> Option<&'d [u8]> {
+        let (start, end, text) = match self.slot().key? {
+            Text::Line(start, end) => (start, end, self.line),
+            Text::Buffer(start, end) => (start, end, self.parsed.text.as_str()),
+        };
+        text.as_bytes().get(start as usize..end as usize)
     }
 }
 
@@ -658,14 +740,13 @@ impl<'d> Node<'d> for Projected<'d> {
             return None;
         }
         // One pass: the exact key wins; else the first equal ignoring case.
+        let key_ascii = key.is_ascii();
         let mut first_ignoring_case = None;
         for member in self.children() {
             if member.key_is(key) {
                 return Some(member);
             }
-            if first_ignoring_case.is_none()
-                && member.key().is_some_and(|name| eq_ignore_case(name, key))
-            {
+            if first_ignoring_case.is_none() && member.key_is_ignoring_case(key, key_ascii) {
                 first_ignoring_case = Some(member);
             }
         }

@@ -1,0 +1,501 @@
+//! The fast path's own JSON scanner: fills a [`Parsed`] from a line, keeping
+//! what a [`Projection`] names, without going through `serde`.
+//!
+//! It accepts a subset of what a `serde_json::Value` parse accepts and
+//! answers [`Unsure`] for everything else: malformed lines, but also valid
+//! ones it leaves to `serde_json` (exponents, numbers of more than 308
+//! digits, surrogate escapes, nesting past [`MAX_DEPTH`]). The caller then
+//! parses the line with `serde_json` ([`Parsed::parse`] does), so a line is
+//! still refused exactly when a `Value` parse refuses it, with the same
+//! message, and what the scanner keeps is what that parse would keep: its
+//! tests compare the two on every kind of line.
+//!
+//! Strings are scanned eight bytes at a time (SWAR): the bytes that end a
+//! run of plain text (`"`, `\` and control characters) are found with
+//! integer arithmetic on a `u64`, which needs no `unsafe` and no target
+//! features.
+
+use crate::node::Number;
+use crate::projection::{Parsed, Payload, Projection, Text};
+
+/// The scanner left the line to `serde_json` (invalid, or valid in a way it
+/// does not decide).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsure;
+
+/// Arrays and objects nested deeper than this go to `serde_json` (whose own
+/// limit is 128).
+pub const MAX_DEPTH: u32 = 100;
+
+/// Integer digits beyond which a number without exponent may not fit an
+/// `f64` (10^308 does; `f64::MAX` is about 1.8 × 10^308).
+const MAX_SAFE_DIGITS: usize = 308;
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `word` that is zero (exact for the lowest
+/// such byte, which is the only one read).
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & HIGHS
+}
+
+/// The high bit of each byte of `word` that ends plain string text: `"`,
+/// `\` or a control character (exact for the lowest such byte).
+fn string_stops(word: u64) -> u64 {
+    let quote = zero_bytes(word ^ (ONES * u64::from(b'"')));
+    let backslash = zero_bytes(word ^ (ONES * u64::from(b'\\')));
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    quote | backslash | control
+}
+
+/// Fills `parsed` from `line` (its buffers already cleared), keeping what
+/// `projection` names.
+pub(crate) fn scan(parsed: &mut Parsed, line: &str, projection: &Projection) -> Result<(), Unsure> {
+    let mut scanner = Scanner {
+        bytes: line.as_bytes(),
+        line,
+        pos: 0,
+        parsed,
+        projection,
+        key_scratch: String::new(),
+    };
+    scanner.whitespace();
+    scanner.capture(0, 0)?;
+    scanner.whitespace();
+    if scanner.pos == scanner.bytes.len() {
+        Ok(())
+    } else {
+        Err(Unsure)
+    }
+}
+
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    line: &'a str,
+    pos: usize,
+    parsed: &'a mut Parsed,
+    projection: &'a Projection,
+    /// Escaped keys, decoded to look them up in the projection.
+    key_scratch: String,
+}
+
+/// A string's extent in the line, inside its quotes.
+struct Span {
+    start: usize,
+    end: usize,
+    escaped: bool,
+}
+
+impl Scanner<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn expect(&mut self, byte: u8) -> Result<(), Unsure> {
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(Unsure)
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), Unsure> {
+        if self.bytes.get(self.pos..self.pos + word.len()) == Some(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(Unsure)
+        }
+    }
+
+    /// Scans a string whose opening quote is at `pos`, checking its escapes.
+    fn string(&mut self) -> Result<Span, Unsure> {
+        self.expect(b'"')?;
+        let bytes = self.bytes;
+        let start = self.pos;
+        let mut pos = start;
+        let mut escaped = false;
+        loop {
+            while let Some(chunk) = bytes.get(pos..pos + 8) {
+                let word = chunk
+                    .iter()
+                    .rev()
+                    .fold(0u64, |word, &byte| word << 8 | u64::from(byte));
+                let stops = string_stops(word);
+                if stops != 0 {
+                    pos += (stops.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                pos += 8;
+            }
+            match bytes.get(pos) {
+                Some(b'"') => {
+                    self.pos = pos + 1;
+                    return Ok(Span {
+                        start,
+                        end: pos,
+                        escaped,
+                    });
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    match bytes.get(pos + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => pos += 2,
+                        Some(b'u') => {
+                            hex_escape(bytes, pos + 2)?;
+                            pos += 6;
+                        }
+                        _ => return Err(Unsure),
+                    }
+                }
+                Some(&byte) if byte >= 0x20 => pos += 1,
+                // A control character, or the end of the line.
+                _ => return Err(Unsure),
+            }
+        }
+    }
+
+    /// Scans a number at `pos`: its extent, and whether it is a plain
+    /// integer (no fraction, no exponent).
+    fn number(&mut self) -> Result<(usize, bool), Unsure> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                let digits = self.pos;
+                self.digits();
+                if self.pos - digits > MAX_SAFE_DIGITS {
+                    return Err(Unsure);
+                }
+            }
+            _ => return Err(Unsure),
+        }
+        let mut integer = true;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            let fraction = self.pos;
+            self.digits();
+            if self.pos == fraction {
+                return Err(Unsure);
+            }
+            integer = false;
+        }
+        match self.peek() {
+            // Exponents may overflow: `serde_json` decides.
+            Some(b'e' | b'E') => Err(Unsure),
+            // `01` is not JSON.
+            Some(b'0'..=b'9') => Err(Unsure),
+            _ => Ok((start, integer)),
+        }
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// Validates a value nobody reads, keeping nothing.
+    fn skip(&mut self, depth: u32) -> Result<(), Unsure> {
+        match self.peek() {
+            Some(b'"') => self.string().map(drop),
+            Some(b'{') => {
+                let depth = nest(depth)?;
+                self.pos += 1;
+                self.whitespace();
+                if self.peek() == Some(b'}') {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.string()?;
+                    self.whitespace();
+                    self.expect(b':')?;
+                    self.whitespace();
+                    self.skip(depth)?;
+                    self.whitespace();
+                    match self.peek() {
+                        Some(b',') => {
+                            self.pos += 1;
+                            self.whitespace();
+                        }
+                        Some(b'}') => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(Unsure),
+                    }
+                }
+            }
+            Some(b'[') => {
+                let depth = nest(depth)?;
+                self.pos += 1;
+                self.whitespace();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.skip(depth)?;
+                    self.whitespace();
+                    match self.peek() {
+                        Some(b',') => {
+                            self.pos += 1;
+                            self.whitespace();
+                        }
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(Unsure),
+                    }
+                }
+            }
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.number().map(drop),
+            _ => Err(Unsure),
+        }
+    }
+
+    /// Parses a value into a slot, keeping what trie `trie` names below it.
+    fn capture(&mut self, trie: u32, depth: u32) -> Result<u32, Unsure> {
+        match self.peek() {
+            Some(b'"') => {
+                let span = self.string()?;
+                let text = self.text(&span)?;
+                Ok(self.parsed.push(Payload::String(text)))
+            }
+            Some(b'{') => self.object(trie, nest(depth)?),
+            Some(b'[') => self.array(trie, nest(depth)?),
+            Some(b't') => {
+                self.literal(b"true")?;
+                Ok(self.parsed.push(Payload::Bool(true)))
+            }
+            Some(b'f') => {
+                self.literal(b"false")?;
+                Ok(self.parsed.push(Payload::Bool(false)))
+            }
+            Some(b'n') => {
+                self.literal(b"null")?;
+                Ok(self.parsed.push(Payload::Null))
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let (start, integer) = self.number()?;
+                let token = self.line.get(start..self.pos).ok_or(Unsure)?;
+                let number = number_value(token, integer)?;
+                Ok(self.parsed.push(Payload::Number(number)))
+            }
+            _ => Err(Unsure),
+        }
+    }
+
+    fn array(&mut self, trie: u32, depth: u32) -> Result<u32, Unsure> {
+        self.pos += 1;
+        let array = self.parsed.push(Payload::Array);
+        self.whitespace();
+        let mut len = 0u32;
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+        } else {
+            loop {
+                let element = self.capture(trie, depth)?;
+                self.parsed.append(array, element);
+                len += 1;
+                self.whitespace();
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        self.whitespace();
+                    }
+                    Some(b']') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(Unsure),
+                }
+            }
+        }
+        self.parsed.set_len(array, len);
+        Ok(array)
+    }
+
+    fn object(&mut self, trie: u32, depth: u32) -> Result<u32, Unsure> {
+        self.pos += 1;
+        let object = self.parsed.push(Payload::Object);
+        self.whitespace();
+        let mut len = 0u32;
+        // A bit per kept key (by length and first byte): a key whose bit is
+        // clear cannot repeat an earlier one, so it skips the search.
+        let mut kept_keys = 0u64;
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                let key = self.string()?;
+                self.whitespace();
+                self.expect(b':')?;
+                self.whitespace();
+                len += 1;
+                match self.child(trie, &key)? {
+                    Some(child_trie) => {
+                        let key = self.text(&key)?;
+                        let bit = key_bit(self.parsed.resolve(self.line, key));
+                        let child = self.capture(child_trie, depth)?;
+                        self.parsed.set_key(child, key, self.line);
+                        if kept_keys & bit == 0 {
+                            self.parsed.append(object, child);
+                        } else {
+                            self.parsed.attach_member(object, child, self.line);
+                        }
+                        kept_keys |= bit;
+                    }
+                    None => self.skip(depth)?,
+                }
+                self.whitespace();
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        self.whitespace();
+                    }
+                    Some(b'}') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(Unsure),
+                }
+            }
+        }
+        self.parsed.set_len(object, len);
+        Ok(object)
+    }
+
+    /// What trie to keep a member's value with, if any.
+    fn child(&mut self, trie: u32, key: &Span) -> Result<Option<u32>, Unsure> {
+        if !key.escaped {
+            let key = self.line.get(key.start..key.end).ok_or(Unsure)?;
+            return Ok(self.projection.child(trie, key));
+        }
+        let mut scratch = std::mem::take(&mut self.key_scratch);
+        scratch.clear();
+        unescape(self.line, key, &mut scratch)?;
+        let child = self.projection.child(trie, &scratch);
+        self.key_scratch = scratch;
+        Ok(child)
+    }
+
+    /// A kept string: a range of the line, or of the buffer when escaped.
+    fn text(&mut self, span: &Span) -> Result<Text, Unsure> {
+        if !span.escaped {
+            return Ok(Text::Line(span.start as u32, span.end as u32));
+        }
+        let start = self.parsed.text.len() as u32;
+        unescape(self.line, span, &mut self.parsed.text)?;
+        Ok(Text::Buffer(start, self.parsed.text.len() as u32))
+    }
+}
+
+/// A key's bit in an object's set of kept keys: equal keys share it.
+fn key_bit(key: &str) -> u64 {
+    let first = key.bytes().next().map_or(0, usize::from);
+    1 << ((key.len() * 7 + first) % 64)
+}
+
+/// One level deeper, or [`Unsure`] past [`MAX_DEPTH`].
+fn nest(depth: u32) -> Result<u32, Unsure> {
+    if depth >= MAX_DEPTH {
+        Err(Unsure)
+    } else {
+        Ok(depth + 1)
+    }
+}
+
+/// The value of the four hex digits at `at`; [`Unsure`] for a surrogate
+/// (whether it pairs is `serde_json`'s to decide).
+fn hex_escape(bytes: &[u8], at: usize) -> Result<char, Unsure> {
+    let digits = bytes.get(at..at + 4).ok_or(Unsure)?;
+    let mut code = 0u32;
+    for &digit in digits {
+        code = code * 16 + char::from(digit).to_digit(16).ok_or(Unsure)?;
+    }
+    char::from_u32(code).ok_or(Unsure)
+}
+
+/// Appends the text of an escaped string to `out`.
+fn unescape(line: &str, span: &Span, out: &mut String) -> Result<(), Unsure> {
+    let raw = line.get(span.start..span.end).ok_or(Unsure)?;
+    let bytes = raw.as_bytes();
+    out.reserve(raw.len());
+    let mut plain_from = 0;
+    while let Some(escape) = next_backslash(bytes, plain_from) {
+        out.push_str(raw.get(plain_from..escape).ok_or(Unsure)?);
+        let (decoded, length) = match bytes.get(escape + 1) {
+            Some(b'"') => ('"', 2),
+            Some(b'\\') => ('\\', 2),
+            Some(b'/') => ('/', 2),
+            Some(b'b') => ('\u{8}', 2),
+            Some(b'f') => ('\u{c}', 2),
+            Some(b'n') => ('\n', 2),
+            Some(b'r') => ('\r', 2),
+            Some(b't') => ('\t', 2),
+            Some(b'u') => (hex_escape(bytes, escape + 2)?, 6),
+            _ => return Err(Unsure),
+        };
+        out.push(decoded);
+        plain_from = escape + length;
+    }
+    out.push_str(raw.get(plain_from..).ok_or(Unsure)?);
+    Ok(())
+}
+
+/// The first backslash at or after `from`, eight bytes at a time.
+fn next_backslash(bytes: &[u8], mut from: usize) -> Option<usize> {
+    while let Some(chunk) = bytes.get(from..).and_then(|s| s.first_chunk::<8>()) {
+        let found = zero_bytes(u64::from_le_bytes(*chunk) ^ (ONES * u64::from(b'\\')));
+        if found != 0 {
+            return Some(from + (found.trailing_zeros() / 8) as usize);
+        }
+        from += 8;
+    }
+    let rest = bytes.get(from..)?;
+    rest.iter().position(|&b| b == b'\\').map(|at| from + at)
+}
+
+/// A kept number, as a `serde_json::Value` parse reads it.
+fn number_value(token: &str, integer: bool) -> Result<Number, Unsure> {
+    // Up to 18 digits always fit an i64: read them here. `-0` is a float
+    // for serde_json.
+    let digits = token.strip_prefix('-').unwrap_or(token);
+    if integer && digits.len() <= 18 && token != "-0" {
+        let mut value = 0i64;
+        for digit in digits.bytes() {
+            value = value * 10 + i64::from(digit - b'0');
+        }
+        return Ok(Number::Int(if token.starts_with('-') {
+            -value
+        } else {
+            value
+        }));
+    }
+    // Fractions and long integers: serde_json's own reading, bit for bit.
+    let number: serde_json::Number = serde_json::from_str(token).map_err(|_| Unsure)?;
+    Ok(if let Some(i) = number.as_i64() {
+        Number::Int(i)
+    } else if let Some(u) = number.as_u64() {
+        Number::UInt(u)
+    } else {
+        Number::Float(number.as_f64().ok_or(Unsure)?)
+    })
+}

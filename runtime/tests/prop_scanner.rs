@@ -1,0 +1,307 @@
+//! Differential property tests of the fast path's JSON scanner
+//! (`rulec_runtime::scan`): on generated JSON text (any whitespace, escapes
+//! of every kind, duplicate and case-variant keys, numbers spelled in every
+//! JSON way) and on mutations of it, `Parsed::parse` (the scanner, falling
+//! back to `serde_json`) keeps exactly what `Parsed::parse_with_serde` keeps,
+//! and refuses exactly the lines it refuses, with the same message.
+
+use proptest::prelude::*;
+use rulec_runtime::projection::{Parsed, Projected, Projection};
+use rulec_runtime::Node;
+
+/// A JSON value, rendered to text by [`render`] with the spelling choices
+/// a serializer would not make.
+#[derive(Debug, Clone)]
+enum Json {
+    Null,
+    Bool(bool),
+    /// The number's text, as written.
+    Number(String),
+    Str(String),
+    Array(Vec<Json>),
+    /// Members, in order; keys may repeat.
+    Object(Vec<(String, Json)>),
+}
+
+fn number_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<u64>().prop_map(|n| n.to_string()),
+        Just("-0".to_owned()),
+        Just("0".to_owned()),
+        Just("9223372036854775808".to_owned()),
+        Just("-9223372036854775809".to_owned()),
+        Just("18446744073709551616".to_owned()),
+        Just("123456789012345678901234567890".to_owned()),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| format!("{f:?}")),
+        (0u32..1000, 0u32..1000).prop_map(|(a, b)| format!("{a}.{b:03}")),
+        (1u32..10, -400i32..400).prop_map(|(a, e)| format!("{a}e{e}")),
+        (1u32..10, 0i32..30).prop_map(|(a, e)| format!("-{a}.5E+{e}")),
+    ]
+}
+
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z]{0,12}",
+        "[ -~]{0,20}",
+        "\\PC{0,8}",
+        // Escapes of every kind, control characters, surrogate pairs.
+        proptest::collection::vec(
+            prop_oneof![
+                Just('"'),
+                Just('\\'),
+                Just('/'),
+                Just('\n'),
+                Just('\u{1}'),
+                Just('\u{7f}'),
+                Just('é'),
+                Just('\u{212A}'),
+                Just('😀'),
+                Just('a'),
+            ],
+            0..10
+        )
+        .prop_map(|chars| chars.into_iter().collect()),
+    ]
+}
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("p_log_type".to_owned()),
+        Just("verb".to_owned()),
+        Just("Verb".to_owned()),
+        Just("VERB".to_owned()),
+        Just("user".to_owned()),
+        Just("username".to_owned()),
+        Just("\u{212A}ind".to_owned()),
+        Just("kind".to_owned()),
+        Just("a".to_owned()),
+        text(),
+    ]
+}
+
+fn json() -> impl Strategy<Value = Json> {
+    let leaf = prop_oneof![
+        Just(Json::Null),
+        any::<bool>().prop_map(Json::Bool),
+        number_text().prop_map(Json::Number),
+        text().prop_map(Json::Str),
+    ];
+    leaf.prop_recursive(6, 64, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Json::Array),
+            proptest::collection::vec((key(), inner), 0..6).prop_map(Json::Object),
+        ]
+    })
+}
+
+/// How to spell the text: whitespace and escapes.
+#[derive(Debug, Clone, Copy)]
+struct Style {
+    /// Whitespace between tokens, from ` \t\n\r`, by a seed.
+    spaces: u8,
+    /// Escape every non-ASCII character (and some ASCII) as `\uXXXX`.
+    escape_all: bool,
+    /// Escape `/` as `\/`.
+    escape_slash: bool,
+}
+
+fn style() -> impl Strategy<Value = Style> {
+    (any::<u8>(), any::<bool>(), any::<bool>()).prop_map(|(spaces, escape_all, escape_slash)| {
+        Style {
+            spaces,
+            escape_all,
+            escape_slash,
+        }
+    })
+}
+
+fn space(out: &mut String, style: Style, at: usize) {
+    if style.spaces % 3 == 0 {
+        return;
+    }
+    let chars = [" ", "\t", "\n", "\r", "  "];
+    out.push_str(chars[(usize::from(style.spaces) + at) % chars.len()]);
+}
+
+fn render_str(out: &mut String, s: &str, style: Style) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '/' if style.escape_slash => out.push_str("\\/"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if style.escape_all && (!c.is_ascii() || c == 'e') => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn render(out: &mut String, value: &Json, style: Style) {
+    space(out, style, out.len());
+    match value {
+        Json::Null => out.push_str("null"),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Number(n) => out.push_str(n),
+        Json::Str(s) => render_str(out, s, style),
+        Json::Array(elements) => {
+            out.push('[');
+            for (i, element) in elements.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                render(out, element, style);
+            }
+            space(out, style, out.len());
+            out.push(']');
+        }
+        Json::Object(members) => {
+            out.push('{');
+            for (i, (key, element)) in members.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                space(out, style, out.len());
+                render_str(out, key, style);
+                space(out, style, out.len());
+                out.push(':');
+                render(out, element, style);
+            }
+            space(out, style, out.len());
+            out.push('}');
+        }
+    }
+    space(out, style, out.len());
+}
+
+fn projections() -> Vec<Projection> {
+    vec![
+        Projection::everything(),
+        Projection::new([]),
+        Projection::new([&["verb"][..], &["user", "username"], &["a"], &["kind"]]),
+        Projection::new([&["user"][..], &["a", "a"]]),
+    ]
+}
+
+/// Both trees hold the same values and the same lengths everywhere.
+fn same(ours: Projected<'_>, theirs: Projected<'_>) -> Result<(), String> {
+    if ours.to_json() != theirs.to_json() {
+        return Err(format!("{} != {}", ours.to_json(), theirs.to_json()));
+    }
+    if ours.len() != theirs.len() {
+        return Err(format!("len {} != {}", ours.len(), theirs.len()));
+    }
+    for (a, b) in ours.elements().zip(theirs.elements()) {
+        same(a, b)?;
+    }
+    for ((ka, a), (kb, b)) in ours.members().zip(theirs.members()) {
+        if ka != kb {
+            return Err(format!("key {ka:?} != {kb:?}"));
+        }
+        same(a, b)?;
+    }
+    Ok(())
+}
+
+fn check(line: &str) -> Result<(), TestCaseError> {
+    for projection in projections() {
+        let mut ours = Parsed::new();
+        let mut theirs = Parsed::new();
+        let a = ours.parse(line, &projection).map_err(|e| e.to_string());
+        let b = theirs
+            .parse_with_serde(line, &projection)
+            .map_err(|e| e.to_string());
+        prop_assert_eq!(&a, &b, "{}", line);
+        if a.is_ok() {
+            let result = same(ours.root(line), theirs.root(line));
+            prop_assert!(result.is_ok(), "{line}: {result:?}");
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn the_scanner_keeps_what_serde_json_keeps(value in json(), style in style()) {
+        let mut line = String::new();
+        render(&mut line, &value, style);
+        check(&line)?;
+    }
+
+    #[test]
+    fn the_scanner_refuses_what_serde_json_refuses(
+        value in json(),
+        style in style(),
+        cut in any::<prop::sample::Index>(),
+        insert in prop_oneof![Just(""), Just(","), Just("\""), Just("\\"), Just("}"), Just("]"), Just("\u{1}"), Just("x"), Just("0")],
+    ) {
+        let mut line = String::new();
+        render(&mut line, &value, style);
+        let mut at = cut.index(line.len() + 1);
+        while !line.is_char_boundary(at) {
+            at -= 1;
+        }
+        // Drop the character at `at` (if any) and put `insert` there.
+        let end = line[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+        line.replace_range(at..end, insert);
+        check(&line)?;
+    }
+}
+
+/// The scanner decides the lines it is meant for (were it to leave them all
+/// to `serde_json`, the tests above could not tell).
+#[test]
+fn the_scanner_decides_ordinary_lines() {
+    let lines = [
+        r#"{"p_log_type":"Amazon.EKS.Audit","verb":"get","user":{"username":"u","groups":["a","b"]},"code":403,"x":-1.5,"n":null,"t":true}"#,
+        r#"{ "a" : [ 1 , 2 , { "b" : "c\"d\\e\/f\u00e9" } ] , "p_log_type" : "T" }"#,
+        "{\"properties\":{\"log\":\"{\\\"verb\\\":\\\"get\\\"}\"},\"p_log_type\":\"Azure.MonitorActivity\"}",
+    ];
+    for projection in projections() {
+        for line in lines {
+            let mut parsed = Parsed::new();
+            assert!(
+                parsed.parse_with_scanner(line, &projection).is_ok(),
+                "{line}"
+            );
+        }
+    }
+}
+
+/// What the scanner leaves to `serde_json`, valid or not.
+#[test]
+fn the_scanner_leaves_the_rare_and_the_invalid_to_serde_json() {
+    let deep = format!("{}{}", "[".repeat(101), "]".repeat(101));
+    let lines = [
+        r#"{"a": 1e5}"#,
+        r#"{"a": "\ud83d\ude00"}"#,
+        r#"{"a": "\ud800"}"#,
+        deep.as_str(),
+        "{\"a\": 1",
+        "{\"a\": \"\u{1}\"}",
+        "{\"a\": 01}",
+        "",
+    ];
+    let projection = Projection::everything();
+    for line in lines {
+        let mut parsed = Parsed::new();
+        assert!(
+            parsed.parse_with_scanner(line, &projection).is_err(),
+            "{line}"
+        );
+        // And the whole parse answers as serde_json does.
+        check(line).expect("the fallback agrees");
+    }
+}
