@@ -233,6 +233,9 @@ fn generate_meta(rule: &RuleIr) -> TokenStream {
     let reads = crate::reads::read_paths(rule)
         .into_iter()
         .map(|path| quote! { &[#(#path),*] });
+    let document_reads = crate::reads::document_read_paths(rule)
+        .into_iter()
+        .map(|path| quote! { &[#(#path),*] });
     let templated_texts = rule.texts.any();
     let source_file = &m.source_file;
     quote! {
@@ -255,6 +258,7 @@ fn generate_meta(rule: &RuleIr) -> TokenStream {
             defines_dedup: #defines_dedup,
             defines_unique: #defines_unique,
             reads: &[#(#reads),*],
+            document_reads: &[#(#document_reads),*],
             templated_texts: #templated_texts,
             source_file: #source_file,
         }

@@ -16,8 +16,20 @@ use crate::ir::{DataModelIr, Expr, FieldRef, RuleIr, Seg, ValueExpr};
 /// The key paths `rule`'s matcher reads, for every log type it handles,
 /// sorted and without repeats. An empty path means the whole event.
 pub fn read_paths(rule: &RuleIr) -> Vec<Vec<String>> {
+    outermost(collect(rule).paths)
+}
+
+/// The key paths `rule`'s matcher reads inside the JSON documents its data
+/// models decode from a field (AKS's `properties.log`), from each
+/// document's root, as [`read_paths`] gives them. Empty when it decodes none.
+pub fn document_read_paths(rule: &RuleIr) -> Vec<Vec<String>> {
+    outermost(collect(rule).documents)
+}
+
+fn collect(rule: &RuleIr) -> Reads {
     let mut reads = Reads {
         paths: BTreeSet::new(),
+        documents: BTreeSet::new(),
     };
     let unmodelled = rule
         .meta
@@ -30,8 +42,13 @@ pub fn read_paths(rule: &RuleIr) -> Vec<Vec<String>> {
         unmodelled,
     };
     reads.expr(&rule.condition, &scope, None);
-    // A path that another path's prefix keeps whole adds nothing.
-    let all: Vec<Vec<String>> = reads.paths.into_iter().collect();
+    reads
+}
+
+/// The paths no other path is a prefix of: a path that another path's
+/// prefix keeps whole adds nothing.
+fn outermost(paths: BTreeSet<Vec<String>>) -> Vec<Vec<String>> {
+    let all: Vec<Vec<String>> = paths.into_iter().collect();
     all.iter()
         .filter(|path| {
             !all.iter()
@@ -51,6 +68,8 @@ struct Scope<'m> {
 
 struct Reads {
     paths: BTreeSet<Vec<String>>,
+    /// Paths inside decoded documents.
+    documents: BTreeSet<Vec<String>>,
 }
 
 impl Reads {
@@ -152,6 +171,15 @@ impl Reads {
                 self.add(keys.iter().cloned())
             }
             ValueExpr::DocPath { doc, .. } | ValueExpr::DocGet { doc, .. } => {
+                match value {
+                    ValueExpr::DocPath { keys, .. } => {
+                        self.documents.insert(keys.clone());
+                    }
+                    ValueExpr::DocGet { key, .. } => {
+                        self.documents.insert(vec![key.clone()]);
+                    }
+                    _ => {}
+                }
                 // A document is decoded from a field of the event: keep that field.
                 let Some(document) = model.and_then(|m| m.document(doc)) else {
                     // Unknown here: keep the whole event rather than miss a read.
@@ -185,6 +213,14 @@ mod tests {
     const RULES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../rules");
 
     fn reads_of(file_suffix: &str) -> Vec<Vec<String>> {
+        read_paths(&rule_of(file_suffix))
+    }
+
+    fn document_reads_of(file_suffix: &str) -> Vec<Vec<String>> {
+        document_read_paths(&rule_of(file_suffix))
+    }
+
+    fn rule_of(file_suffix: &str) -> RuleIr {
         let layout = Layout::standard(RULES_DIR);
         let shared = compile_shared(&layout);
         let file = discover_rule_files(&layout)
@@ -192,10 +228,9 @@ mod tests {
             .find(|f| f.ends_with(file_suffix))
             .unwrap_or_else(|| panic!("no rule file {file_suffix}"));
         let compiled = compile_rule(&layout, &shared, &file);
-        let rule = compiled
+        compiled
             .rule
-            .unwrap_or_else(|| panic!("{file}: {}", compiled.diagnostics));
-        read_paths(&rule)
+            .unwrap_or_else(|| panic!("{file}: {}", compiled.diagnostics))
     }
 
     fn strings(paths: &[&[&str]]) -> Vec<Vec<String>> {
@@ -218,6 +253,15 @@ mod tests {
         ]) {
             assert!(reads.contains(&expected), "{expected:?} not in {reads:?}");
         }
+        // Inside AKS's decoded audit log: the same fields, from its root.
+        let documents = document_reads_of("k8s_secret_access_denied.yml");
+        for expected in strings(&[&["verb"], &["objectRef", "resource"], &["responseStatus"]]) {
+            assert!(
+                documents.contains(&expected),
+                "{expected:?} not in {documents:?}"
+            );
+        }
+        assert!(!documents.contains(&strings(&[&["properties", "log"]])[0]));
         // Outputs are not match logic.
         assert!(!reads.contains(&strings(&[&["sourceIPs"]])[0]), "{reads:?}");
         // No path below another kept whole.

@@ -313,6 +313,7 @@ mod tests {
         defines_dedup: true,
         defines_unique: false,
         reads: &[],
+        document_reads: &[],
         templated_texts: false,
         source_file: "test.yml",
     };

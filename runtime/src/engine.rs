@@ -142,6 +142,11 @@ impl Detector {
             rules
                 .iter()
                 .flat_map(|rule| rule.meta.reads.iter().copied()),
+        )
+        .with_documents(
+            rules
+                .iter()
+                .flat_map(|rule| rule.meta.document_reads.iter().copied()),
         );
         Detector {
             rules,

@@ -143,6 +143,7 @@ mod tests {
         defines_dedup: true,
         defines_unique: false,
         reads: &[],
+        document_reads: &[],
         templated_texts: false,
         source_file: "kubernetes/k8s_secret_access_denied.yml",
     };

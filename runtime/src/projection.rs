@@ -24,6 +24,7 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
@@ -35,6 +36,9 @@ const NONE: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 pub struct Projection {
     tries: Vec<Trie>,
+    /// What to keep of JSON documents embedded in kept strings (AKS's
+    /// `properties.log`) when decoded: everything when `None`.
+    documents: Option<Arc<Projection>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -79,6 +83,7 @@ impl Projection {
     pub fn new<'p>(paths: impl IntoIterator<Item = &'p [&'p str]>) -> Projection {
         let mut projection = Projection {
             tries: vec![Trie::default()],
+            documents: None,
         };
         projection.add(&[crate::engine::P_LOG_TYPE]);
         for path in paths {
@@ -94,7 +99,19 @@ impl Projection {
                 whole: true,
                 ..Trie::default()
             }],
+            documents: None,
         }
+    }
+
+    /// This projection, keeping of each embedded JSON document it decodes
+    /// only the paths given (from the document's root, as for
+    /// [`Projection::new`]) instead of everything.
+    pub fn with_documents<'p>(
+        mut self,
+        paths: impl IntoIterator<Item = &'p [&'p str]>,
+    ) -> Projection {
+        self.documents = Some(Arc::new(Projection::new(paths)));
+        self
     }
 
     fn add(&mut self, path: &[&str]) {
@@ -196,6 +213,9 @@ pub struct Parsed {
     documents: Vec<OnceCell<Option<EmbeddedDocument>>>,
     /// Buffers of documents decoded for earlier lines, for reuse.
     spare: RefCell<Vec<EmbeddedDocument>>,
+    /// What to keep of the documents (the line's projection's): everything
+    /// when `None`.
+    document_projection: Option<Arc<Projection>>,
 }
 
 /// A JSON document embedded in a string (AKS's `properties.log`), decoded
@@ -213,18 +233,24 @@ impl EmbeddedDocument {
     /// [`crate::transform::decode_json`] says. Python's `NaN`, `Infinity`
     /// and `-Infinity` tokens decode as `null`.
     pub fn decode(&mut self, text: &str) -> bool {
+        self.decode_with(text, everything())
+    }
+
+    /// [`EmbeddedDocument::decode`], keeping what `projection` names (the
+    /// document is validated whole all the same, and an object's length
+    /// counts every member, so truthiness is the same).
+    pub fn decode_with(&mut self, text: &str, projection: &Projection) -> bool {
         if text.is_empty() {
             return false;
         }
-        let everything = everything();
         self.text.clear();
         self.text.push_str(text);
-        if self.parsed.parse(&self.text, everything).is_err() {
+        if self.parsed.parse(&self.text, projection).is_err() {
             let Some(replaced) = crate::transform::replace_non_finite_tokens(text) else {
                 return false;
             };
             self.text = replaced;
-            if self.parsed.parse(&self.text, everything).is_err() {
+            if self.parsed.parse(&self.text, projection).is_err() {
                 return false;
             }
         }
@@ -253,11 +279,11 @@ impl Parsed {
     /// is [`Parsed::root`]. A line fails exactly when a full `serde_json`
     /// parse into a `Value` fails, with the same message.
     pub fn parse(&mut self, line: &str, projection: &Projection) -> Result<(), serde_json::Error> {
-        self.reset();
+        self.reset(projection);
         if crate::scan::scan(self, line, projection).is_err() {
             // Left to serde_json: invalid, or valid in a way the scanner
             // does not decide.
-            self.reset();
+            self.reset(projection);
             self.serde_capture(line, projection)?;
         }
         self.documents.resize_with(self.slots.len(), OnceCell::new);
@@ -271,7 +297,7 @@ impl Parsed {
         line: &str,
         projection: &Projection,
     ) -> Result<(), serde_json::Error> {
-        self.reset();
+        self.reset(projection);
         self.serde_capture(line, projection)?;
         self.documents.resize_with(self.slots.len(), OnceCell::new);
         Ok(())
@@ -285,15 +311,23 @@ impl Parsed {
         line: &str,
         projection: &Projection,
     ) -> Result<(), crate::scan::Unsure> {
-        self.reset();
+        self.reset(projection);
         crate::scan::scan(self, line, projection)?;
         self.documents.resize_with(self.slots.len(), OnceCell::new);
         Ok(())
     }
 
-    /// Empties the buffers; the documents of the previous line give theirs
-    /// back for reuse.
-    fn reset(&mut self) {
+    /// Empties the buffers for a line parsed with `projection`; the
+    /// documents of the previous line give theirs back for reuse.
+    fn reset(&mut self, projection: &Projection) {
+        let same = match (&self.document_projection, &projection.documents) {
+            (Some(ours), Some(theirs)) => Arc::ptr_eq(ours, theirs),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            self.document_projection = projection.documents.clone();
+        }
         self.slots.clear();
         self.text.clear();
         let spare = self.spare.get_mut();
@@ -784,7 +818,12 @@ impl<'d> Node<'d> for Projected<'d> {
         let document = cell.get_or_init(|| {
             let text = self.as_str()?;
             let mut document = self.parsed.spare.borrow_mut().pop().unwrap_or_default();
-            if document.decode(text) {
+            let projection = self
+                .parsed
+                .document_projection
+                .as_deref()
+                .unwrap_or_else(|| everything());
+            if document.decode_with(text, projection) {
                 Some(document)
             } else {
                 self.parsed.spare.borrow_mut().push(document);

@@ -103,6 +103,10 @@ pub struct RuleMeta {
     /// event, each whole; see [`crate::projection`]). An empty path is the
     /// whole event.
     pub reads: &'static [&'static [&'static str]],
+    /// The key paths the matcher reads inside the JSON documents its data
+    /// models decode from a field (AKS's `properties.log`), from each
+    /// document's root: the fast path keeps these of each decoded document.
+    pub document_reads: &'static [&'static [&'static str]],
     /// Whether `Description`, `Runbook` or `Reference` substitute event
     /// fields (ours), so they are outputs of each event.
     pub templated_texts: bool,

@@ -32,6 +32,7 @@ const fn meta(id: &'static str, dedup_period_minutes: u32, threshold: u32) -> Ru
         defines_dedup: true,
         defines_unique: false,
         reads: &[],
+        document_reads: &[],
         templated_texts: false,
         source_file: "test.yml",
     }
