@@ -1,14 +1,17 @@
 //! The fast path: each line parsed once, keeping only the fields the rules read.
 //!
 //! A [`Projection`] is the set of key paths a rule set's matchers read
-//! (compiled into each rule as [`crate::RuleMeta`]'s `reads`). [`Parsed::parse`]
-//! runs `serde_json` over a line with that set as a guide: the whole line is
-//! validated exactly as a `serde_json::Value` parse would, but members the
-//! rules never read are parsed without being kept, strings are
-//! borrowed from the line, and what is kept goes into flat buffers reused from
-//! one line to the next, so parsing an event allocates nothing once the
-//! buffers have grown. [`Projected`] is the [`Node`] over the result: the same
-//! generated matchers run on it, monomorphized.
+//! (compiled into each rule as [`crate::RuleMeta`]'s `reads`, and
+//! `document_reads` for the JSON documents embedded in strings, such as
+//! AKS's `properties.log`). [`Parsed::parse`] scans a line with that set as a
+//! guide ([`crate::scan`], rulec's own scanner, falling back to `serde_json`
+//! for what the scanner leaves to it): the whole line is validated exactly
+//! as a `serde_json::Value` parse would, but members the rules never read
+//! are skipped without being kept, strings are borrowed from the line, and
+//! what is kept goes into flat buffers reused from one line to the next, so
+//! parsing an event allocates nothing once the buffers have grown.
+//! [`Projected`] is the [`Node`] over the result: the same generated
+//! matchers run on it, monomorphized.
 //!
 //! Rules about what is kept, so that matchers see what they would see on a
 //! full parse:
@@ -166,6 +169,16 @@ impl Projection {
             .iter()
             .find(|(k, _)| eq_ignore_case(k, key))
             .map(|(_, child)| *child)
+    }
+}
+
+/// The byte length of a member's key (0 for a slot without one).
+fn key_len(slot: &Slot) -> usize {
+    match slot.key {
+        Some(Text::Line(start, end) | Text::Buffer(start, end)) => {
+            end.saturating_sub(start) as usize
+        }
+        None => 0,
     }
 }
 
@@ -766,7 +779,16 @@ impl<'d> Node<'d> for Projected<'d> {
         if !matches!(self.slot().payload, Payload::Object) {
             return None;
         }
-        self.children().find(|member| member.key_is(key))
+        // A loop over the sibling links (`NONE` is past the end of `slots`).
+        let slots = &self.parsed.slots;
+        let mut at = self.slot().first_child;
+        while let Some(member) = slots.get(at as usize) {
+            if key_len(member) == key.len() && self.at(at).key_is(key) {
+                return Some(self.at(at));
+            }
+            at = member.next_sibling;
+        }
+        None
     }
 
     fn get_ci(self, key: &str) -> Option<Self> {
@@ -775,14 +797,21 @@ impl<'d> Node<'d> for Projected<'d> {
         }
         // One pass: the exact key wins; else the first equal ignoring case.
         let key_ascii = key.is_ascii();
+        let slots = &self.parsed.slots;
         let mut first_ignoring_case = None;
-        for member in self.children() {
-            if member.key_is(key) {
-                return Some(member);
+        let mut at = self.slot().first_child;
+        while let Some(member) = slots.get(at as usize) {
+            // ASCII keys of other lengths differ ignoring case too.
+            if key_len(member) == key.len() || !(key_ascii && member.key_ascii) {
+                let candidate = self.at(at);
+                if candidate.key_is(key) {
+                    return Some(candidate);
+                }
+                if first_ignoring_case.is_none() && candidate.key_is_ignoring_case(key, key_ascii) {
+                    first_ignoring_case = Some(candidate);
+                }
             }
-            if first_ignoring_case.is_none() && member.key_is_ignoring_case(key, key_ascii) {
-                first_ignoring_case = Some(member);
-            }
+            at = member.next_sibling;
         }
         first_ignoring_case
     }
