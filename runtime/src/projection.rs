@@ -162,7 +162,10 @@ impl Projection {
             return node
                 .children
                 .iter()
-                .find(|(k, _)| k.len() == key.len() && k.eq_ignore_ascii_case(key))
+                .find(|(k, _)| {
+                    // Most keys are spelled as the rules spell them.
+                    k.len() == key.len() && (**k == *key || k.eq_ignore_ascii_case(key))
+                })
                 .map(|(_, child)| *child);
         }
         node.children
