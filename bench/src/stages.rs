@@ -52,23 +52,70 @@ pub fn lines(corpus: &Corpus, runs: usize) -> Figure {
 }
 
 /// `serde_json` into `T`, per line: the number of lines that parse.
-fn parse_each<T: serde::de::DeserializeOwned>(stage: &str, corpus: &Corpus, runs: usize) -> Figure {
-    measure(stage, corpus.text.len(), corpus.lines.len(), runs, || {
-        corpus
-            .lines()
-            .filter(|line| serde_json::from_str::<T>(line).is_ok())
-            .count() as u64
-    })
+fn parse_each<T: serde::de::DeserializeOwned>(corpus: &Corpus) -> u64 {
+    corpus
+        .lines()
+        .filter(|line| serde_json::from_str::<T>(line).is_ok())
+        .count() as u64
+}
+
+// Each stage's pass over the corpus is a function of its own, never inlined,
+// so that callgrind can count one stage's instructions alone
+// (`--collect-atstart=no --toggle-collect=rulec_bench::stages::<name>`).
+
+/// One pass of `serde_json` into `IgnoredAny`.
+#[inline(never)]
+pub fn ignored_any_pass(corpus: &Corpus) -> u64 {
+    parse_each::<IgnoredAny>(corpus)
+}
+
+/// One pass of `serde_json` into `Value`.
+#[inline(never)]
+pub fn value_pass(corpus: &Corpus) -> u64 {
+    parse_each::<Value>(corpus)
+}
+
+/// One pass of the fast path (`Detector::evaluate_line`): the matches.
+#[inline(never)]
+pub fn fast_pass(detector: &Detector, scratch: &mut Parsed, corpus: &Corpus) -> u64 {
+    let mut matched = 0u64;
+    for line in corpus.lines() {
+        if let Ok(outcome) = detector.evaluate_line(scratch, line) {
+            matched += outcome.evaluation.matches.len() as u64;
+        }
+    }
+    matched
+}
+
+/// One pass of the fast path's parse alone: the lines that parse.
+#[inline(never)]
+pub fn projection_parse_pass(detector: &Detector, scratch: &mut Parsed, corpus: &Corpus) -> u64 {
+    corpus
+        .lines()
+        .filter(|line| scratch.parse(line, detector.projection()).is_ok())
+        .count() as u64
 }
 
 /// `serde_json` into `IgnoredAny`, per line.
 pub fn ignored_any(corpus: &Corpus, runs: usize) -> Figure {
-    parse_each::<IgnoredAny>("floor: serde_json -> IgnoredAny", corpus, runs)
+    measure(
+        "floor: serde_json -> IgnoredAny",
+        corpus.text.len(),
+        corpus.lines.len(),
+        runs,
+        || ignored_any_pass(corpus),
+    )
 }
 
 /// `serde_json` into `Value`, per line.
 pub fn value(corpus: &Corpus, runs: usize) -> Figure {
-    parse_each::<Value>("floor: serde_json -> Value", corpus, runs)
+    measure(
+        "floor: serde_json -> Value",
+        corpus.text.len(),
+        corpus.lines.len(),
+        runs,
+        || value_pass(corpus),
+    )
 }
 
 /// Parses each line into a `Value` and counts the rules of its log type
@@ -129,15 +176,7 @@ pub fn fast(corpus: &Corpus, set: &RuleSet, runs: usize) -> Figure {
         corpus.text.len(),
         corpus.lines.len(),
         runs,
-        || {
-            let mut matched = 0u64;
-            for line in corpus.lines() {
-                if let Ok(outcome) = detector.evaluate_line(&mut scratch, line) {
-                    matched += outcome.evaluation.matches.len() as u64;
-                }
-            }
-            matched
-        },
+        || fast_pass(&detector, &mut scratch, corpus),
     )
 }
 
@@ -154,11 +193,6 @@ pub fn projection_parse(corpus: &Corpus, set: Option<&RuleSet>, runs: usize) -> 
         corpus.text.len(),
         corpus.lines.len(),
         runs,
-        || {
-            corpus
-                .lines()
-                .filter(|line| scratch.parse(line, detector.projection()).is_ok())
-                .count() as u64
-        },
+        || projection_parse_pass(&detector, &mut scratch, corpus),
     )
 }
