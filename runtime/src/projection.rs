@@ -232,6 +232,8 @@ pub struct Parsed {
     /// What to keep of the documents (the line's projection's): everything
     /// when `None`.
     document_projection: Option<Arc<Projection>>,
+    /// The scanner's buffer for escaped keys.
+    pub(crate) key_scratch: String,
 }
 
 /// A JSON document embedded in a string (AKS's `properties.log`), decoded

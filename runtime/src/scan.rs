@@ -52,22 +52,19 @@ fn string_stops(word: u64) -> u64 {
 /// Fills `parsed` from `line` (its buffers already cleared), keeping what
 /// `projection` names.
 pub(crate) fn scan(parsed: &mut Parsed, line: &str, projection: &Projection) -> Result<(), Unsure> {
+    let key_scratch = std::mem::take(&mut parsed.key_scratch);
     let mut scanner = Scanner {
         bytes: line.as_bytes(),
         line,
         pos: 0,
         parsed,
         projection,
-        key_scratch: String::new(),
+        key_scratch,
     };
-    scanner.whitespace();
-    scanner.capture(0, 0)?;
-    scanner.whitespace();
-    if scanner.pos == scanner.bytes.len() {
-        Ok(())
-    } else {
-        Err(Unsure)
-    }
+    let result = scanner.document();
+    // The scratch goes back to the buffers, for the next line.
+    scanner.parsed.key_scratch = std::mem::take(&mut scanner.key_scratch);
+    result
 }
 
 struct Scanner<'a> {
@@ -76,7 +73,8 @@ struct Scanner<'a> {
     pos: usize,
     parsed: &'a mut Parsed,
     projection: &'a Projection,
-    /// Escaped keys, decoded to look them up in the projection.
+    /// Escaped keys, decoded to look them up in the projection (the
+    /// buffers' own, reused).
     key_scratch: String,
 }
 
@@ -88,6 +86,18 @@ struct Span {
 }
 
 impl Scanner<'_> {
+    /// The line: one value, with whitespace around it.
+    fn document(&mut self) -> Result<(), Unsure> {
+        self.whitespace();
+        self.capture(0, 0)?;
+        self.whitespace();
+        if self.pos == self.bytes.len() {
+            Ok(())
+        } else {
+            Err(Unsure)
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
