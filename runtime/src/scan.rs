@@ -222,55 +222,22 @@ impl Scanner<'_> {
             Some(b'"') => self.string().map(drop),
             Some(b'{') => {
                 let depth = nest(depth)?;
-                self.pos += 1;
-                self.whitespace();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.string()?;
-                    self.whitespace();
-                    self.expect(b':')?;
-                    self.whitespace();
+                let mut more = self.open(b'}');
+                while more {
+                    self.member_key()?;
                     self.skip(depth)?;
-                    self.whitespace();
-                    match self.peek() {
-                        Some(b',') => {
-                            self.pos += 1;
-                            self.whitespace();
-                        }
-                        Some(b'}') => {
-                            self.pos += 1;
-                            return Ok(());
-                        }
-                        _ => return Err(Unsure),
-                    }
+                    more = self.separator(b'}')?;
                 }
+                Ok(())
             }
             Some(b'[') => {
                 let depth = nest(depth)?;
-                self.pos += 1;
-                self.whitespace();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                loop {
+                let mut more = self.open(b']');
+                while more {
                     self.skip(depth)?;
-                    self.whitespace();
-                    match self.peek() {
-                        Some(b',') => {
-                            self.pos += 1;
-                            self.whitespace();
-                        }
-                        Some(b']') => {
-                            self.pos += 1;
-                            return Ok(());
-                        }
-                        _ => return Err(Unsure),
-                    }
+                    more = self.separator(b']')?;
                 }
+                Ok(())
             }
             Some(b't') => self.literal(b"true"),
             Some(b'f') => self.literal(b"false"),
@@ -313,83 +280,89 @@ impl Scanner<'_> {
     }
 
     fn array(&mut self, trie: u32, depth: u32) -> Result<u32, Unsure> {
-        self.pos += 1;
         let array = self.parsed.push(Payload::Array);
-        self.whitespace();
         let mut len = 0u32;
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-        } else {
-            loop {
-                let element = self.capture(trie, depth)?;
-                self.parsed.append(array, element);
-                len += 1;
-                self.whitespace();
-                match self.peek() {
-                    Some(b',') => {
-                        self.pos += 1;
-                        self.whitespace();
-                    }
-                    Some(b']') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(Unsure),
-                }
-            }
+        let mut more = self.open(b']');
+        while more {
+            let element = self.capture(trie, depth)?;
+            self.parsed.append(array, element);
+            len += 1;
+            more = self.separator(b']')?;
         }
         self.parsed.set_len(array, len);
         Ok(array)
     }
 
     fn object(&mut self, trie: u32, depth: u32) -> Result<u32, Unsure> {
-        self.pos += 1;
         let object = self.parsed.push(Payload::Object);
-        self.whitespace();
         let mut len = 0u32;
         // A bit per kept key (by length and first byte): a key whose bit is
         // clear cannot repeat an earlier one, so it skips the search.
         let mut kept_keys = 0u64;
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-        } else {
-            loop {
-                let key = self.string()?;
-                self.whitespace();
-                self.expect(b':')?;
-                self.whitespace();
-                len += 1;
-                match self.child(trie, &key)? {
-                    Some(child_trie) => {
-                        let key = self.text(&key)?;
-                        let bit = key_bit(self.parsed.resolve(self.line, key));
-                        let child = self.capture(child_trie, depth)?;
-                        self.parsed.set_key(child, key, self.line);
-                        if kept_keys & bit == 0 {
-                            self.parsed.append(object, child);
-                        } else {
-                            self.parsed.attach_member(object, child, self.line);
-                        }
-                        kept_keys |= bit;
+        let mut more = self.open(b'}');
+        while more {
+            let key = self.member_key()?;
+            len += 1;
+            match self.child(trie, &key)? {
+                Some(child_trie) => {
+                    let key = self.text(&key)?;
+                    let bit = key_bit(self.parsed.resolve(self.line, key));
+                    let child = self.capture(child_trie, depth)?;
+                    self.parsed.set_key(child, key, self.line);
+                    if kept_keys & bit == 0 {
+                        self.parsed.append(object, child);
+                    } else {
+                        self.parsed.attach_member(object, child, self.line);
                     }
-                    None => self.skip(depth)?,
+                    kept_keys |= bit;
                 }
-                self.whitespace();
-                match self.peek() {
-                    Some(b',') => {
-                        self.pos += 1;
-                        self.whitespace();
-                    }
-                    Some(b'}') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(Unsure),
-                }
+                None => self.skip(depth)?,
             }
+            more = self.separator(b'}')?;
         }
         self.parsed.set_len(object, len);
         Ok(object)
+    }
+
+    /// Steps into an array or object (its opening bracket at `pos`):
+    /// whether an element follows, `false` when it is empty (its closing
+    /// bracket `close` passed too).
+    fn open(&mut self, close: u8) -> bool {
+        self.pos += 1;
+        self.whitespace();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+            false
+        } else {
+            true
+        }
+    }
+
+    /// After an element or member: `true` past a comma (another follows),
+    /// `false` past the closing bracket `close`.
+    fn separator(&mut self, close: u8) -> Result<bool, Unsure> {
+        self.whitespace();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                self.whitespace();
+                Ok(true)
+            }
+            Some(byte) if byte == close => {
+                self.pos += 1;
+                Ok(false)
+            }
+            _ => Err(Unsure),
+        }
+    }
+
+    /// A member's key and its colon, up to the value.
+    fn member_key(&mut self) -> Result<Span, Unsure> {
+        let key = self.string()?;
+        self.whitespace();
+        self.expect(b':')?;
+        self.whitespace();
+        Ok(key)
     }
 
     /// What trie to keep a member's value with, if any.
