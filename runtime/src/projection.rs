@@ -297,15 +297,12 @@ impl Parsed {
     /// is [`Parsed::root`]. A line fails exactly when a full `serde_json`
     /// parse into a `Value` fails, with the same message.
     pub fn parse(&mut self, line: &str, projection: &Projection) -> Result<(), serde_json::Error> {
-        self.reset(projection);
-        if crate::scan::scan(self, line, projection).is_err() {
-            // Left to serde_json: invalid, or valid in a way the scanner
-            // does not decide.
-            self.reset(projection);
-            self.serde_capture(line, projection)?;
+        if self.parse_with_scanner(line, projection).is_ok() {
+            return Ok(());
         }
-        self.documents.resize_with(self.slots.len(), OnceCell::new);
-        Ok(())
+        // Left to serde_json: invalid, or valid in a way the scanner does
+        // not decide.
+        self.parse_with_serde(line, projection)
     }
 
     /// [`Parsed::parse`] through `serde_json` alone, without the scanner:
