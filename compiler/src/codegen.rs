@@ -784,6 +784,18 @@ impl Gen<'_> {
     fn field(&self, field: &FieldRef) -> TokenStream {
         match field {
             FieldRef::Event(path) => {
+                let keys: Option<Vec<&String>> = path
+                    .iter()
+                    .map(|seg| match seg {
+                        Seg::Key(key) => Some(key),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(keys) = keys {
+                    // Keys alone: the same walk, remembered per event.
+                    let path = key_path_tokens(&keys, true);
+                    return quote! { __rt::transform::get_path(event, #path) };
+                }
                 let steps = steps_tokens(path);
                 quote! { __rt::transform::follow_ci(event, &[#(#steps),*]) }
             }
@@ -1013,20 +1025,17 @@ impl Gen<'_> {
                 keys,
                 case_insensitive,
             } => {
-                let function = if *case_insensitive {
-                    quote!(get_ci)
-                } else {
-                    quote!(get_exact)
-                };
+                let path = key_path_tokens(keys, *case_insensitive);
                 (
-                    quote! { __rt::transform::#function(event, &[#(#keys),*]) },
+                    quote! { __rt::transform::get_path(event, #path) },
                     Root::Event,
                 )
             }
             ValueExpr::DocPath { doc, keys } => {
                 let access = self.document_access(doc);
+                let path = key_path_tokens(keys, false);
                 (
-                    quote! { match #access { ::core::option::Option::Some(__doc) => __rt::transform::get_exact(__doc, &[#(#keys),*]), ::core::option::Option::None => __rt::Val::Missing } },
+                    quote! { match #access { ::core::option::Option::Some(__doc) => __rt::transform::get_path(__doc, #path), ::core::option::Option::None => __rt::Val::Missing } },
                     Root::Document,
                 )
             }
@@ -1202,6 +1211,19 @@ fn json_tokens(value: &serde_json::Value) -> TokenStream {
 
 fn doc_ident(index: usize) -> Ident {
     Ident::new(&format!("__document_{index}"), Span::call_site())
+}
+
+/// A `&'static KeyPath` for `keys`, as a block holding its `static`.
+fn key_path_tokens(keys: &[impl quote::ToTokens], case_insensitive: bool) -> TokenStream {
+    let constructor = if case_insensitive {
+        quote!(ignoring_case)
+    } else {
+        quote!(exact)
+    };
+    quote! {{
+        static __PATH: __rt::KeyPath = __rt::KeyPath::#constructor(&[#(#keys),*]);
+        &__PATH
+    }}
 }
 
 fn steps_tokens(path: &[Seg]) -> Vec<TokenStream> {

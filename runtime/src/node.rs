@@ -95,6 +95,13 @@ pub trait Node<'a>: Copy + 'a {
         None
     }
 
+    /// The node at the end of `path` from this one (the path's keys compared
+    /// as it says). Representations that remember paths per event (the fast
+    /// path's) answer each path once per event.
+    fn lookup(self, path: &crate::key_path::KeyPath) -> Option<Self> {
+        path.walk(self)
+    }
+
     /// Whether the node is an empty array or object (always false for scalars).
     fn is_empty(self) -> bool {
         self.len() == 0

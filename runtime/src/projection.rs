@@ -25,12 +25,13 @@
 //! - a repeated key replaces the earlier member's value in place, as
 //!   `serde_json::Value` does.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
 use std::sync::Arc;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use crate::key_path::KeyPath;
 use crate::node::{eq_ignore_case, Kind, Node, Number};
 
 const NONE: u32 = u32::MAX;
@@ -234,6 +235,12 @@ pub struct Parsed {
     document_projection: Option<Arc<Projection>>,
     /// The scanner's buffer for escaped keys.
     pub(crate) key_scratch: String,
+    /// What each [`KeyPath`] found from the root in this parse, by path id:
+    /// `generation << 32 | slot` (`NONE` for nothing); entries of another
+    /// generation are from earlier parses.
+    found: Vec<Cell<u64>>,
+    /// Counts parses (never 0 once parsed, so zeroed entries are stale).
+    generation: u32,
 }
 
 /// A JSON document embedded in a string (AKS's `properties.log`), decoded
@@ -345,6 +352,7 @@ impl Parsed {
         }
         self.slots.clear();
         self.text.clear();
+        self.forget_paths();
         let spare = self.spare.get_mut();
         spare.extend(
             self.documents
@@ -367,6 +375,20 @@ impl Parsed {
         };
         seed.deserialize(&mut deserializer)?;
         deserializer.end()
+    }
+
+    /// Starts a new generation of [`Parsed::found`], sized for every path
+    /// with an id so far.
+    fn forget_paths(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.found.iter().for_each(|entry| entry.set(0));
+            self.generation = 1;
+        }
+        let interned = crate::key_path::interned_count() as usize;
+        if self.found.len() < interned {
+            self.found.resize_with(interned, Cell::default);
+        }
     }
 
     /// Sets the element or member count of an array or object slot.
@@ -818,6 +840,23 @@ impl<'d> Node<'d> for Projected<'d> {
         first_ignoring_case
     }
 
+    fn lookup(self, path: &KeyPath) -> Option<Self> {
+        // Remembered from the root only (what generated code reads).
+        let entry = match self.parsed.found.get(path.id() as usize) {
+            Some(entry) if self.slot == 0 => entry,
+            _ => return path.walk(self),
+        };
+        let generation = u64::from(self.parsed.generation) << 32;
+        let remembered = entry.get();
+        if remembered & !u64::from(u32::MAX) == generation {
+            let slot = remembered as u32;
+            return (slot != NONE).then(|| self.at(slot));
+        }
+        let found = path.walk(self);
+        entry.set(generation | u64::from(found.map_or(NONE, |node| node.slot)));
+        found
+    }
+
     fn index(self, index: usize) -> Option<Self> {
         if !matches!(self.slot().payload, Payload::Array) {
             return None;
@@ -999,5 +1038,39 @@ mod tests {
             let theirs = serde_json::from_str::<Value>(line).map_err(|e| e.to_string());
             assert_eq!(ours.err(), theirs.err(), "{line}");
         }
+    }
+
+    #[test]
+    fn remembered_paths_answer_for_the_line_parsed_last() {
+        static VERB: KeyPath = KeyPath::ignoring_case(&["verb"]);
+        static RESOURCE: KeyPath = KeyPath::exact(&["objectRef", "resource"]);
+        let projection = Projection::new([&["verb"][..], &["objectRef"][..]]);
+        let mut parsed = Parsed::new();
+        let first = r#"{"Verb": "get", "objectRef": {"resource": "secrets"}}"#;
+        // The ids exist before the parse sizes its table, and after.
+        VERB.id();
+        parsed.parse(first, &projection).expect("valid JSON");
+        let root = parsed.root(first);
+        for _ in 0..2 {
+            assert_eq!(root.lookup(&VERB).and_then(Node::as_str), Some("get"));
+            let resource = root.lookup(&RESOURCE).and_then(Node::as_str);
+            assert_eq!(resource, Some("secrets"));
+        }
+        let second = r#"{"verb": "list", "objectRef": {"Resource": "pods"}}"#;
+        parsed.parse(second, &projection).expect("valid JSON");
+        let root = parsed.root(second);
+        for _ in 0..2 {
+            assert_eq!(root.lookup(&VERB).and_then(Node::as_str), Some("list"));
+            // Exact keys: `Resource` is not `resource`.
+            assert!(root.lookup(&RESOURCE).is_none());
+        }
+        // From a node below the root the walk is not remembered.
+        static INNER: KeyPath = KeyPath::ignoring_case(&["resource"]);
+        let object_ref = root.get("objectRef").expect("kept");
+        assert_eq!(
+            object_ref.lookup(&INNER).and_then(Node::as_str),
+            Some("pods")
+        );
+        assert!(root.lookup(&INNER).is_none());
     }
 }
