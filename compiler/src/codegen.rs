@@ -860,7 +860,7 @@ impl Gen<'_> {
             ValueExpr::Const(value) => {
                 let json = json_tokens(value);
                 (
-                    quote! { __rt::Val::Json(::std::boxed::Box::new(#json)) },
+                    quote! { __rt::Val::Json(::std::rc::Rc::new(#json)) },
                     Root::Event,
                 )
             }
@@ -873,7 +873,7 @@ impl Gen<'_> {
                     quote! {{
                         let mut __map = __rt::serde_json::Map::new();
                         #(#inserts)*
-                        __rt::Val::Json(::std::boxed::Box::new(__rt::serde_json::Value::Object(__map)))
+                        __rt::Val::Json(::std::rc::Rc::new(__rt::serde_json::Value::Object(__map)))
                     }},
                     Root::Event,
                 )
@@ -945,15 +945,15 @@ impl Gen<'_> {
                             for __element in __elements {
                                 if __found { __out.push(__rt::Val::Node(__element)); } else { __found = __keep(__element)?; }
                             }
-                            __rt::Val::List(__out)
+                            __rt::Val::list(__out)
                         } else if let ::core::option::Option::Some(__elements) = __list.json_elements() {
                             // A list computed by a transform.
                             let mut __out = ::std::vec::Vec::new();
                             let mut __found = false;
                             for __element in __elements.iter() {
-                                if __found { __out.push(__rt::Val::Json(::std::boxed::Box::new(__element.clone()))); } else { __found = __keep(__element)?; }
+                                if __found { __out.push(__rt::Val::Json(::std::rc::Rc::new(__element.clone()))); } else { __found = __keep(__element)?; }
                             }
-                            __rt::Val::List(__out)
+                            __rt::Val::list(__out)
                         } else {
                             __rt::Val::Missing
                         }
@@ -982,20 +982,20 @@ impl Gen<'_> {
                         }
                         let __list = #list;
                         if __list.is_none() {
-                            __rt::Val::List(::std::vec::Vec::new())
+                            __rt::Val::list(::std::vec::Vec::new())
                         } else if let ::core::option::Option::Some(__elements) = __list.node_elements() {
                             let mut __out = ::std::vec::Vec::new();
                             for __element in __elements {
                                 if __keep(__element)? { __out.push(__to(__element)?); }
                             }
-                            __rt::Val::List(__out)
+                            __rt::Val::list(__out)
                         } else if let ::core::option::Option::Some(__elements) = __list.json_elements() {
                             // A list detached from a decoded document.
                             let mut __out = ::std::vec::Vec::new();
                             for __element in __elements.iter() {
                                 if __keep(__element)? { __out.push(__rt::Val::detach(__to(__element)?)); }
                             }
-                            __rt::Val::List(__out)                        } else {
+                            __rt::Val::list(__out)                        } else {
                             __rt::Val::Missing
                         }
                     }},

@@ -176,13 +176,13 @@ impl<'c> Ctx<'c> {
             ValueExpr::Missing => Val::Missing,
             ValueExpr::Literal(text) => Val::Str(text.clone().into()),
             ValueExpr::Field(field) => self.field(field)?,
-            ValueExpr::Const(value) => Val::Json(Box::new(value.clone())),
+            ValueExpr::Const(value) => Val::Json(std::rc::Rc::new(value.clone())),
             ValueExpr::Object(entries) => {
                 let mut map = serde_json::Map::new();
                 for (key, value) in entries {
                     map.insert(key.clone(), self.value(value)?.to_json());
                 }
-                Val::Json(Box::new(Value::Object(map)))
+                Val::Json(std::rc::Rc::new(Value::Object(map)))
             }
             ValueExpr::Keys(of) => transform::keys(&self.value(of)?),
             ValueExpr::DeepWalk(keys) => {
@@ -209,7 +209,7 @@ impl<'c> Ctx<'c> {
                         let mut found = false;
                         for element in &elements {
                             if found {
-                                out.push(Val::Json(Box::new(element.clone())));
+                                out.push(Val::Json(std::rc::Rc::new(element.clone())));
                             } else {
                                 let inner = Ctx {
                                     event: element,
@@ -219,7 +219,7 @@ impl<'c> Ctx<'c> {
                                 found = inner.expr(filter)?;
                             }
                         }
-                        Val::List(out)
+                        Val::list(out)
                     }
                     None => Val::Missing,
                 }
@@ -230,7 +230,7 @@ impl<'c> Ctx<'c> {
             ValueExpr::Each { list, filter, to } => {
                 let list = self.value(list)?;
                 if list.is_none() {
-                    Val::List(Vec::new())
+                    Val::list(Vec::new())
                 } else {
                     let owned: Vec<Value>;
                     let elements: Option<Vec<&Value>> = match list.node_elements() {
@@ -261,10 +261,10 @@ impl<'c> Ctx<'c> {
                                         Some(to) => inner.value(to)?.to_json(),
                                         None => element.clone(),
                                     };
-                                    out.push(Val::Json(Box::new(value)));
+                                    out.push(Val::Json(std::rc::Rc::new(value)));
                                 }
                             }
-                            Val::List(out)
+                            Val::list(out)
                         }
                         None => Val::Missing,
                     }

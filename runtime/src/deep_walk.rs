@@ -1,5 +1,7 @@
 //! Panther's `event.deep_walk(*keys)`: a path through dicts that fans out over lists.
 
+use std::rc::Rc;
+
 use crate::error::RuleError;
 use crate::node::{Kind, Node};
 use crate::ops::eq_vals;
@@ -32,7 +34,7 @@ pub fn deep_walk<'a, N: Node<'a>>(node: N, keys: &[&str]) -> Result<Val<'a, N>, 
                 match deep_walk(element, keys)? {
                     Val::Missing => {}
                     Val::List(items) => {
-                        for item in items {
+                        for item in Rc::unwrap_or_clone(items) {
                             insert_unique(&mut found, item)?;
                         }
                     }
@@ -47,7 +49,7 @@ pub fn deep_walk<'a, N: Node<'a>>(node: N, keys: &[&str]) -> Result<Val<'a, N>, 
             Ok(match found.len() {
                 0 => Val::Missing,
                 1 => found.pop().unwrap_or(Val::Missing),
-                _ => Val::List(found),
+                _ => Val::list(found),
             })
         }
         _ => Ok(Val::Missing),

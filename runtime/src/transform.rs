@@ -81,7 +81,7 @@ fn project<'a, N: Node<'a>>(list: N, rest: &[Step<'_>]) -> Val<'a, N> {
         .map(|element| follow_ci(element, rest))
         .filter(|value| !value.is_none())
         .collect();
-    Val::List(items)
+    Val::list(items)
 }
 
 /// Follows `steps` below an already resolved value, case-insensitively (the
@@ -95,15 +95,15 @@ pub fn descend<'a, N: Node<'a>>(value: Val<'a, N>, steps: &[Step<'_>]) -> Val<'a
         Val::Node(node) => follow_ci(node, steps),
         Val::Json(json) => match follow_ci(&*json, steps) {
             Val::Missing => Val::Missing,
-            found => Val::Json(Box::new(found.to_json())),
+            found => Val::Json(std::rc::Rc::new(found.to_json())),
         },
         Val::List(items) => match steps[0] {
             Step::Index(i) => items
-                .into_iter()
-                .nth(i)
+                .get(i)
+                .cloned()
                 .map_or(Val::Missing, |item| descend(item, &steps[1..])),
-            Step::Each => Val::List(
-                items
+            Step::Each => Val::list(
+                std::rc::Rc::unwrap_or_clone(items)
                     .into_iter()
                     .map(|item| descend(item, &steps[1..]))
                     .filter(|value| !value.is_none())
@@ -244,9 +244,9 @@ pub fn after_last<'a, N: Node<'a>>(text: &Cow<'a, str>, separator: &str) -> Val<
 /// `[value]` when the value is truthy, else `[]`.
 pub fn list_of_truthy<'a, N: Node<'a>>(value: Val<'a, N>) -> Val<'a, N> {
     if value.truthy() {
-        Val::List(vec![value])
+        Val::list(vec![value])
     } else {
-        Val::List(Vec::new())
+        Val::list(Vec::new())
     }
 }
 
@@ -368,13 +368,13 @@ pub fn join<'a, N: Node<'a>>(value: &Val<'a, N>, separator: &str) -> Val<'a, N> 
 /// for anything else.
 pub fn keys<'a, N: Node<'a>>(value: &Val<'a, N>) -> Val<'a, N> {
     match value {
-        Val::Node(node) if node.kind() == Kind::Object => Val::List(
+        Val::Node(node) if node.kind() == Kind::Object => Val::list(
             node.members()
                 .map(|(key, _)| Val::Str(Cow::Borrowed(key)))
                 .collect(),
         ),
         Val::Json(json) => match json.as_object() {
-            Some(map) => Val::List(
+            Some(map) => Val::list(
                 map.keys()
                     .map(|k| Val::Str(Cow::Owned(k.clone())))
                     .collect(),
@@ -414,7 +414,7 @@ pub fn distinct<'a, N: Node<'a>>(value: &Val<'a, N>) -> Val<'a, N> {
             out.push(item);
         }
     }
-    Val::List(out)
+    Val::list(out)
 }
 
 /// Python's `sorted(values)` for a list of strings or of numbers; a list
@@ -435,7 +435,7 @@ pub fn sort<'a, N: Node<'a>>(value: &Val<'a, N>) -> Result<Val<'a, N>, RuleError
             "TypeError: '<' not supported between the elements of the list",
         ));
     }
-    Ok(Val::List(items))
+    Ok(Val::list(items))
 }
 
 /// One level of flattening: the elements of each list element, other
@@ -451,7 +451,7 @@ pub fn flatten<'a, N: Node<'a>>(value: &Val<'a, N>) -> Val<'a, N> {
             None => out.push(item),
         }
     }
-    Val::List(out)
+    Val::list(out)
 }
 
 #[cfg(test)]

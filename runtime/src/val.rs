@@ -5,6 +5,7 @@
 //! built. Conditions and outputs read fields only through [`Val`].
 
 use std::borrow::Cow;
+use std::rc::Rc;
 
 use crate::node::{Kind, Node, Number};
 
@@ -18,9 +19,9 @@ pub enum Val<'a, N> {
     /// A string computed by a data-model transform.
     Str(Cow<'a, str>),
     /// A list computed by a data-model transform.
-    List(Vec<Val<'a, N>>),
+    List(Rc<Vec<Val<'a, N>>>),
     /// A JSON value a rule computed: a constant or an object (ours).
-    Json(Box<serde_json::Value>),
+    Json(Rc<serde_json::Value>),
 }
 
 /// The type of a resolved field, as Python's `type()` would see it.
@@ -43,6 +44,18 @@ pub enum PyType {
 }
 
 impl<'a, N: Node<'a>> Val<'a, N> {
+    /// A computed list.
+    #[inline]
+    pub fn list(items: Vec<Val<'a, N>>) -> Self {
+        Val::List(Rc::new(items))
+    }
+
+    /// A computed JSON value.
+    #[inline]
+    pub fn json(value: serde_json::Value) -> Self {
+        Val::Json(Rc::new(value))
+    }
+
     /// Wraps an optional node: `None` becomes [`Val::Missing`].
     #[inline]
     pub fn from_node(node: Option<N>) -> Self {
@@ -96,9 +109,14 @@ impl<'a, N: Node<'a>> Val<'a, N> {
     pub fn detach<'b, M: Node<'b>>(value: Val<'b, M>) -> Val<'a, N> {
         match value {
             Val::Missing => Val::Missing,
-            Val::Node(node) => Val::Json(Box::new(node.to_json())),
+            Val::Node(node) => Val::Json(std::rc::Rc::new(node.to_json())),
             Val::Str(text) => Val::Str(std::borrow::Cow::Owned(text.into_owned())),
-            Val::List(items) => Val::List(items.into_iter().map(Val::detach).collect()),
+            Val::List(items) => Val::list(
+                Rc::unwrap_or_clone(items)
+                    .into_iter()
+                    .map(Val::detach)
+                    .collect(),
+            ),
             Val::Json(json) => Val::Json(json),
         }
     }
@@ -122,11 +140,11 @@ impl<'a, N: Node<'a>> Val<'a, N> {
             Val::Node(node) if node.kind() == Kind::Array => {
                 Some(node.elements().map(Val::Node).collect())
             }
-            Val::List(items) => Some(items.clone()),
+            Val::List(items) => Some(items.to_vec()),
             Val::Json(json) => json.as_array().map(|items| {
                 items
                     .iter()
-                    .map(|i| Val::Json(Box::new(i.clone())))
+                    .map(|i| Val::Json(std::rc::Rc::new(i.clone())))
                     .collect()
             }),
             _ => None,
@@ -237,7 +255,7 @@ impl<'a, N: Node<'a>> Val<'a, N> {
 
 /// A child of a computed JSON value, as a value.
 fn json_val<'a, N>(child: Option<&serde_json::Value>) -> Val<'a, N> {
-    child.map_or(Val::Missing, |c| Val::Json(Box::new(c.clone())))
+    child.map_or(Val::Missing, |c| Val::Json(std::rc::Rc::new(c.clone())))
 }
 
 /// The Python type of a JSON value.
