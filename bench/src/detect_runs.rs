@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::measure::Figure;
+use crate::corpus::Corpus;
+use crate::measure::{time_floor, Figure};
 
 /// `detect` next to this binary (both built by `cargo build --release`).
 pub fn default_binary() -> PathBuf {
@@ -15,9 +16,18 @@ pub fn default_binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("detect"))
 }
 
-fn time_detect(detect: &Path, args: &[&str], runs: usize) -> Result<Duration, String> {
+/// The fastest of `runs` runs of `detect`, and of the floor over `corpus`
+/// (the file's contents) run in process before each.
+fn time_detect(
+    detect: &Path,
+    args: &[&str],
+    corpus: &Corpus,
+    runs: usize,
+) -> Result<(Duration, Duration), String> {
     let mut best = Duration::MAX;
+    let mut floor = Duration::MAX;
     for _ in 0..runs.max(1) {
+        floor = floor.min(time_floor(corpus));
         let start = Instant::now();
         let status = Command::new(detect)
             .args(args)
@@ -30,16 +40,16 @@ fn time_detect(detect: &Path, args: &[&str], runs: usize) -> Result<Duration, St
         }
         best = best.min(elapsed);
     }
-    Ok(best)
+    Ok((best, floor))
 }
 
-/// `detect` over `file` with `--emit matches` and `--emit alerts`, for the
-/// seed rule alone and for every rule, one thread and all threads.
+/// `detect` over `file` (holding `corpus`) with `--emit matches` and
+/// `--emit alerts`, for the seed rule alone and for every rule, one thread
+/// and all threads.
 pub fn end_to_end(
     detect: &Path,
     file: &Path,
-    bytes: usize,
-    events: usize,
+    corpus: &Corpus,
     seed: &str,
     runs: usize,
 ) -> Result<Vec<Figure>, String> {
@@ -73,12 +83,13 @@ pub fn end_to_end(
     ];
     for (stage, mut args) in cases {
         args.extend(["-q", "-o", "/dev/null", file.as_str()]);
-        let best = time_detect(detect, &args, runs)?;
+        let (best, floor) = time_detect(detect, &args, corpus, runs)?;
         figures.push(Figure {
             stage: stage.to_owned(),
-            bytes,
-            events,
+            bytes: corpus.text.len(),
+            events: corpus.lines.len(),
             best,
+            floor,
             checksum: 0,
         });
     }

