@@ -193,13 +193,38 @@ pub fn split_part<'a, N: Node<'a>>(
 ) -> Val<'a, N> {
     let pieces = max_split.map_or(usize::MAX, |m| m.saturating_add(1));
     let part = match text {
-        Cow::Borrowed(text) => text.splitn(pieces, separator).nth(index).map(Cow::Borrowed),
-        Cow::Owned(text) => text
-            .splitn(pieces, separator)
-            .nth(index)
-            .map(|p| Cow::Owned(p.to_owned())),
+        Cow::Borrowed(text) => nth_part(text, separator, pieces, index).map(Cow::Borrowed),
+        Cow::Owned(text) => {
+            nth_part(text, separator, pieces, index).map(|p| Cow::Owned(p.to_owned()))
+        }
     };
     part.map_or(Val::Missing, Val::Str)
+}
+
+/// `text.splitn(pieces, separator).nth(index)`, at a `char` when the
+/// separator is one.
+fn nth_part<'t>(text: &'t str, separator: &str, pieces: usize, index: usize) -> Option<&'t str> {
+    match single_char(separator) {
+        Some(separator) => text.splitn(pieces, separator).nth(index),
+        None => text.splitn(pieces, separator).nth(index),
+    }
+}
+
+/// The separator's only character, when it has one: splitting at a `char`
+/// searches with `memchr`, at a `&str` with a substring searcher built for
+/// each call.
+fn single_char(separator: &str) -> Option<char> {
+    let mut chars = separator.chars();
+    let only = chars.next()?;
+    chars.next().is_none().then_some(only)
+}
+
+/// `text.rsplit_once(separator)`, at a `char` when the separator is one.
+fn rsplit_once<'t>(text: &'t str, separator: &str) -> Option<(&'t str, &'t str)> {
+    match single_char(separator) {
+        Some(separator) => text.rsplit_once(separator),
+        None => text.rsplit_once(separator),
+    }
 }
 
 /// Python's `value[index]` on a list or a string (a character; a negative
@@ -231,10 +256,10 @@ pub fn element<'a, N: Node<'a>>(value: &Val<'a, N>, index: i64) -> Val<'a, N> {
 pub fn after_last<'a, N: Node<'a>>(text: &Cow<'a, str>, separator: &str) -> Val<'a, N> {
     Val::Str(match text {
         Cow::Borrowed(text) => {
-            Cow::Borrowed(text.rsplit_once(separator).map_or(*text, |(_, tail)| tail))
+            Cow::Borrowed(rsplit_once(text, separator).map_or(*text, |(_, tail)| tail))
         }
         Cow::Owned(text) => Cow::Owned(
-            text.rsplit_once(separator)
+            rsplit_once(text, separator)
                 .map_or(text.as_str(), |(_, tail)| tail)
                 .to_owned(),
         ),
@@ -544,6 +569,26 @@ mod tests {
         assert_eq!(after_last::<&Value>(&method, ".").as_str(), Some("get"));
         let plain: Cow<'_, str> = Cow::Borrowed("get");
         assert_eq!(after_last::<&Value>(&plain, ".").as_str(), Some("get"));
+    }
+
+    #[test]
+    fn separators_of_one_character_and_of_several_split_alike() {
+        // One character (searched as a `char`), a non-ASCII one, and several.
+        for (text, separator, index, part, tail) in [
+            ("a/b//c", "/", 2, "", "c"),
+            ("aébéc", "é", 1, "b", "c"),
+            ("a::b::c", "::", 1, "b", "c"),
+            ("a:b::c", "::", 0, "a:b", "c"),
+        ] {
+            let borrowed: Cow<'_, str> = Cow::Borrowed(text);
+            let owned: Cow<'_, str> = Cow::Owned(text.to_owned());
+            for text in [&borrowed, &owned] {
+                let found = split_part::<&Value>(text, separator, index, None);
+                assert_eq!(found.as_str(), Some(part), "{text:?} {separator:?}");
+                let found = after_last::<&Value>(text, separator);
+                assert_eq!(found.as_str(), Some(tail), "{text:?} {separator:?}");
+            }
+        }
     }
 
     #[test]
