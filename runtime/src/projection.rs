@@ -51,10 +51,11 @@ struct Trie {
     whole: bool,
     /// Members to keep, by key (compared ignoring case), and what to keep of them.
     children: Vec<(Box<str>, u32)>,
-    /// Bit `min(len, 63)` is set for the byte length of each ASCII child key:
-    /// most keys of an event are ASCII and of another length, and this
-    /// refuses them without comparing.
-    ascii_lengths: u64,
+    /// A bit per ASCII child key, by its length and first letter ignoring
+    /// case ([`ascii_key_bit`]): most keys of an event are ASCII and differ
+    /// from every child in one or the other, and this refuses them without
+    /// comparing.
+    ascii_keys: u64,
     /// Whether a child key is not ASCII (then lengths settle nothing).
     non_ascii_child: bool,
 }
@@ -62,7 +63,7 @@ struct Trie {
 impl Trie {
     fn add_child(&mut self, key: &str, child: u32) {
         if key.is_ascii() {
-            self.ascii_lengths |= length_bit(key.len());
+            self.ascii_keys |= ascii_key_bit(key.as_bytes());
         } else {
             self.non_ascii_child = true;
         }
@@ -71,13 +72,17 @@ impl Trie {
 
     fn clear_children(&mut self) {
         self.children.clear();
-        self.ascii_lengths = 0;
+        self.ascii_keys = 0;
         self.non_ascii_child = false;
     }
 }
 
-fn length_bit(len: usize) -> u64 {
-    1 << len.min(63)
+/// An ASCII key's bit in [`Trie::ascii_keys`]: keys equal ignoring ASCII
+/// case share it (same length, same first letter ignoring case).
+#[inline(always)]
+fn ascii_key_bit(key: &[u8]) -> u64 {
+    let first = key.first().map_or(0, |byte| byte.to_ascii_lowercase());
+    1 << ((key.len() * 7 + usize::from(first)) % 64)
 }
 
 impl Projection {
@@ -154,10 +159,11 @@ impl Projection {
         if node.whole {
             return Some(trie);
         }
-        // An ASCII key only equals an ASCII key of its length ignoring case;
-        // a non-ASCII one may lowercase to anything (the Kelvin sign to `k`).
+        // An ASCII key only equals, ignoring case, an ASCII key of its length
+        // and first letter; a non-ASCII one may lowercase to anything (the
+        // Kelvin sign to `k`).
         if key.is_ascii() && !node.non_ascii_child {
-            if node.ascii_lengths & length_bit(key.len()) == 0 {
+            if node.ascii_keys & ascii_key_bit(key.as_bytes()) == 0 {
                 return None;
             }
             return node
