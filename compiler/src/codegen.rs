@@ -859,10 +859,7 @@ impl Gen<'_> {
             }
             ValueExpr::Const(value) => {
                 let json = json_tokens(value);
-                (
-                    quote! { __rt::Val::Json(::std::rc::Rc::new(#json)) },
-                    Root::Event,
-                )
+                (quote! { __rt::Val::json(#json) }, Root::Event)
             }
             ValueExpr::Object(entries) => {
                 let inserts = entries.iter().map(|(key, value)| {
@@ -873,7 +870,7 @@ impl Gen<'_> {
                     quote! {{
                         let mut __map = __rt::serde_json::Map::new();
                         #(#inserts)*
-                        __rt::Val::Json(::std::rc::Rc::new(__rt::serde_json::Value::Object(__map)))
+                        __rt::Val::json(__rt::serde_json::Value::Object(__map))
                     }},
                     Root::Event,
                 )
@@ -951,7 +948,7 @@ impl Gen<'_> {
                             let mut __out = ::std::vec::Vec::new();
                             let mut __found = false;
                             for __element in __elements.iter() {
-                                if __found { __out.push(__rt::Val::Json(::std::rc::Rc::new(__element.clone()))); } else { __found = __keep(__element)?; }
+                                if __found { __out.push(__rt::Val::json(__element.clone())); } else { __found = __keep(__element)?; }
                             }
                             __rt::Val::list(__out)
                         } else {

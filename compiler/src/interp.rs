@@ -176,13 +176,13 @@ impl<'c> Ctx<'c> {
             ValueExpr::Missing => Val::Missing,
             ValueExpr::Literal(text) => Val::Str(text.clone().into()),
             ValueExpr::Field(field) => self.field(field)?,
-            ValueExpr::Const(value) => Val::Json(std::rc::Rc::new(value.clone())),
+            ValueExpr::Const(value) => Val::json(value.clone()),
             ValueExpr::Object(entries) => {
                 let mut map = serde_json::Map::new();
                 for (key, value) in entries {
                     map.insert(key.clone(), self.value(value)?.to_json());
                 }
-                Val::Json(std::rc::Rc::new(Value::Object(map)))
+                Val::json(Value::Object(map))
             }
             ValueExpr::Keys(of) => transform::keys(&self.value(of)?),
             ValueExpr::DeepWalk(keys) => {
@@ -209,7 +209,7 @@ impl<'c> Ctx<'c> {
                         let mut found = false;
                         for element in &elements {
                             if found {
-                                out.push(Val::Json(std::rc::Rc::new(element.clone())));
+                                out.push(Val::json(element.clone()));
                             } else {
                                 let inner = Ctx {
                                     event: element,
@@ -261,7 +261,7 @@ impl<'c> Ctx<'c> {
                                         Some(to) => inner.value(to)?.to_json(),
                                         None => element.clone(),
                                     };
-                                    out.push(Val::Json(std::rc::Rc::new(value)));
+                                    out.push(Val::json(value));
                                 }
                             }
                             Val::list(out)

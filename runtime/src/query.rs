@@ -55,7 +55,7 @@ pub fn query_params<'a, N: Node<'a>>(value: &Val<'a, N>) -> Val<'a, N> {
             }
         }
     }
-    Val::Json(std::rc::Rc::new(serde_json::Value::Object(params)))
+    Val::json(serde_json::Value::Object(params))
 }
 
 /// `unquote(text.replace("+", " "))`.
@@ -84,7 +84,7 @@ pub fn split_pairs<'a, N: Node<'a>>(
             pairs.insert(key.to_owned(), serde_json::Value::String(value.to_owned()));
         }
     }
-    Val::Json(std::rc::Rc::new(serde_json::Value::Object(pairs)))
+    Val::json(serde_json::Value::Object(pairs))
 }
 
 #[cfg(test)]

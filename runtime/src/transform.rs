@@ -95,7 +95,7 @@ pub fn descend<'a, N: Node<'a>>(value: Val<'a, N>, steps: &[Step<'_>]) -> Val<'a
         Val::Node(node) => follow_ci(node, steps),
         Val::Json(json) => match follow_ci(&*json, steps) {
             Val::Missing => Val::Missing,
-            found => Val::Json(std::rc::Rc::new(found.to_json())),
+            found => Val::json(found.to_json()),
         },
         Val::List(items) => match steps[0] {
             Step::Index(i) => items

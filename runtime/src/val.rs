@@ -18,9 +18,14 @@ pub enum Val<'a, N> {
     Node(N),
     /// A string computed by a data-model transform.
     Str(Cow<'a, str>),
-    /// A list computed by a data-model transform.
+    /// A list computed by a data-model transform ([`Val::list`]).
+    ///
+    /// This and `Json` are reference-counted: `Val`'s drop glue then stays
+    /// small enough to inline, and the temporaries a matcher builds (a
+    /// node, or nothing) cost no call to drop.
     List(Rc<Vec<Val<'a, N>>>),
-    /// A JSON value a rule computed: a constant or an object (ours).
+    /// A JSON value a rule computed: a constant or an object (ours; see
+    /// [`Val::json`]).
     Json(Rc<serde_json::Value>),
 }
 
@@ -43,7 +48,7 @@ pub enum PyType {
     Dict,
 }
 
-impl<'a, N: Node<'a>> Val<'a, N> {
+impl<'a, N> Val<'a, N> {
     /// A computed list.
     #[inline]
     pub fn list(items: Vec<Val<'a, N>>) -> Self {
@@ -55,7 +60,9 @@ impl<'a, N: Node<'a>> Val<'a, N> {
     pub fn json(value: serde_json::Value) -> Self {
         Val::Json(Rc::new(value))
     }
+}
 
+impl<'a, N: Node<'a>> Val<'a, N> {
     /// Wraps an optional node: `None` becomes [`Val::Missing`].
     #[inline]
     pub fn from_node(node: Option<N>) -> Self {
@@ -109,7 +116,7 @@ impl<'a, N: Node<'a>> Val<'a, N> {
     pub fn detach<'b, M: Node<'b>>(value: Val<'b, M>) -> Val<'a, N> {
         match value {
             Val::Missing => Val::Missing,
-            Val::Node(node) => Val::Json(std::rc::Rc::new(node.to_json())),
+            Val::Node(node) => Val::json(node.to_json()),
             Val::Str(text) => Val::Str(std::borrow::Cow::Owned(text.into_owned())),
             Val::List(items) => Val::list(
                 Rc::unwrap_or_clone(items)
@@ -141,12 +148,9 @@ impl<'a, N: Node<'a>> Val<'a, N> {
                 Some(node.elements().map(Val::Node).collect())
             }
             Val::List(items) => Some(items.to_vec()),
-            Val::Json(json) => json.as_array().map(|items| {
-                items
-                    .iter()
-                    .map(|i| Val::Json(std::rc::Rc::new(i.clone())))
-                    .collect()
-            }),
+            Val::Json(json) => json
+                .as_array()
+                .map(|items| items.iter().map(|i| Val::json(i.clone())).collect()),
             _ => None,
         }
     }
@@ -255,7 +259,7 @@ impl<'a, N: Node<'a>> Val<'a, N> {
 
 /// A child of a computed JSON value, as a value.
 fn json_val<'a, N>(child: Option<&serde_json::Value>) -> Val<'a, N> {
-    child.map_or(Val::Missing, |c| Val::Json(std::rc::Rc::new(c.clone())))
+    child.map_or(Val::Missing, |c| Val::json(c.clone()))
 }
 
 /// The Python type of a JSON value.
