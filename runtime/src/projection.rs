@@ -772,6 +772,37 @@ impl<'d> Projected<'d> {
     }
 }
 
+impl<'d> Projected<'d> {
+    /// Where the parse remembers what `path` found, when this node is the
+    /// root (paths are remembered from the root only, what generated code
+    /// reads) and the path had its id before this parse.
+    #[inline(always)]
+    fn remembered(self, path: &KeyPath) -> Option<&'d Cell<u64>> {
+        if self.slot != 0 {
+            return None;
+        }
+        self.parsed.found.get(path.id() as usize)
+    }
+
+    /// This parse's generation, in the high half of a remembered entry.
+    #[inline(always)]
+    fn generation_bits(self) -> u64 {
+        u64::from(self.parsed.generation) << 32
+    }
+
+    /// Walks `path` and remembers what it found, for the next reads of this
+    /// line.
+    #[inline(never)]
+    fn walk_and_remember(self, path: &KeyPath) -> Option<Self> {
+        let found = path.walk(self);
+        if let Some(entry) = self.remembered(path) {
+            let slot = found.map_or(NONE, |node| node.slot);
+            entry.set(self.generation_bits() | u64::from(slot));
+        }
+        found
+    }
+}
+
 impl<'d> Node<'d> for Projected<'d> {
     fn kind(self) -> Kind {
         match self.slot().payload {
@@ -846,21 +877,18 @@ impl<'d> Node<'d> for Projected<'d> {
         first_ignoring_case
     }
 
+    /// Inlined into the matchers: a path found already for this line costs
+    /// a table look-up; the walk is [`Projected::walk_and_remember`].
+    #[inline]
     fn lookup(self, path: &KeyPath) -> Option<Self> {
-        // Remembered from the root only (what generated code reads).
-        let entry = match self.parsed.found.get(path.id() as usize) {
-            Some(entry) if self.slot == 0 => entry,
-            _ => return path.walk(self),
-        };
-        let generation = u64::from(self.parsed.generation) << 32;
-        let remembered = entry.get();
-        if remembered & !u64::from(u32::MAX) == generation {
-            let slot = remembered as u32;
-            return (slot != NONE).then(|| self.at(slot));
+        if let Some(entry) = self.remembered(path) {
+            let remembered = entry.get();
+            if remembered & !u64::from(u32::MAX) == self.generation_bits() {
+                let slot = remembered as u32;
+                return (slot != NONE).then(|| self.at(slot));
+            }
         }
-        let found = path.walk(self);
-        entry.set(generation | u64::from(found.map_or(NONE, |node| node.slot)));
-        found
+        self.walk_and_remember(path)
     }
 
     fn index(self, index: usize) -> Option<Self> {
