@@ -42,16 +42,6 @@ impl KeyPath {
         }
     }
 
-    /// The keys, from the root.
-    pub fn keys(&self) -> &'static [&'static str] {
-        self.keys
-    }
-
-    /// Whether keys compare ignoring case.
-    pub fn case_insensitive(&self) -> bool {
-        self.case_insensitive
-    }
-
     /// The path's identity: equal for equal paths, below [`interned_count`].
     pub fn id(&self) -> u32 {
         *self
