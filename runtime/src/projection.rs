@@ -770,9 +770,7 @@ impl<'d> Projected<'d> {
         };
         text.as_bytes().get(start as usize..end as usize)
     }
-}
 
-impl<'d> Projected<'d> {
     /// Where the parse remembers what `path` found, when this node is the
     /// root (paths are remembered from the root only, what generated code
     /// reads) and the path had its id before this parse.
