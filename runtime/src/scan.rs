@@ -429,17 +429,24 @@ fn hex_escape(bytes: &[u8], at: usize) -> Result<char, Unsure> {
 }
 
 /// Appends the text of an escaped string to `out`.
+///
+/// `\"`, `\\` and `\/` (almost all of the escapes in an embedded JSON
+/// document) decode to the character after the backslash: that character
+/// starts the next plain run, so each costs one copy, not a copy and a push.
 fn unescape(line: &str, span: &Span, out: &mut String) -> Result<(), Unsure> {
     let raw = line.get(span.start..span.end).ok_or(Unsure)?;
     let bytes = raw.as_bytes();
     out.reserve(raw.len());
     let mut plain_from = 0;
-    while let Some(escape) = next_backslash(bytes, plain_from) {
+    let mut search_from = 0;
+    while let Some(escape) = next_backslash(bytes, search_from) {
         out.push_str(raw.get(plain_from..escape).ok_or(Unsure)?);
         let (decoded, length) = match bytes.get(escape + 1) {
-            Some(b'"') => ('"', 2),
-            Some(b'\\') => ('\\', 2),
-            Some(b'/') => ('/', 2),
+            Some(b'"' | b'\\' | b'/') => {
+                plain_from = escape + 1;
+                search_from = escape + 2;
+                continue;
+            }
             Some(b'b') => ('\u{8}', 2),
             Some(b'f') => ('\u{c}', 2),
             Some(b'n') => ('\n', 2),
@@ -450,6 +457,7 @@ fn unescape(line: &str, span: &Span, out: &mut String) -> Result<(), Unsure> {
         };
         out.push(decoded);
         plain_from = escape + length;
+        search_from = plain_from;
     }
     out.push_str(raw.get(plain_from..).ok_or(Unsure)?);
     Ok(())
