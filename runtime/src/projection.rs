@@ -241,6 +241,8 @@ pub struct Parsed {
     document_projection: Option<Arc<Projection>>,
     /// The scanner's buffer for escaped keys.
     pub(crate) key_scratch: String,
+    /// The scanner's buffer for decoding escaped strings.
+    pub(crate) decoded_scratch: Vec<u8>,
     /// What each [`KeyPath`] found from the root in this parse, by path id:
     /// `generation << 32 | slot` (`NONE` for nothing); entries of another
     /// generation are from earlier parses.
