@@ -51,38 +51,124 @@ struct Trie {
     whole: bool,
     /// Members to keep, by key (compared ignoring case), and what to keep of them.
     children: Vec<(Box<str>, u32)>,
-    /// A bit per ASCII child key, by its length and first letter ignoring
-    /// case ([`ascii_key_bit`]): most keys of an event are ASCII and differ
-    /// from every child in one or the other, and this refuses them without
-    /// comparing.
-    ascii_keys: u64,
+    /// The children by [`key_slot`], when every child key is ASCII and no
+    /// two share a hash: an index into `children` or [`NONE`]. One look-up
+    /// and one comparison refuse or find an ASCII key, where a search of
+    /// the children compared lengths child by child (and mispredicted
+    /// where it stopped).
+    table: Box<[TableEntry]>,
+    /// Whether `table` answers for this trie's ASCII keys.
+    hashed: bool,
+    /// The table's hash multiplier (one of [`SEEDS`]).
+    seed: u64,
+    /// The table has `1 << bits` slots.
+    bits: u32,
     /// Whether a child key is not ASCII (then lengths settle nothing).
     non_ascii_child: bool,
 }
 
 impl Trie {
     fn add_child(&mut self, key: &str, child: u32) {
-        if key.is_ascii() {
-            self.ascii_keys |= ascii_key_bit(key.as_bytes());
-        } else {
+        if !key.is_ascii() {
             self.non_ascii_child = true;
         }
         self.children.push((Box::from(key), child));
+        self.build_table();
     }
 
     fn clear_children(&mut self) {
         self.children.clear();
-        self.ascii_keys = 0;
         self.non_ascii_child = false;
+        self.build_table();
+    }
+
+    /// Fills `table` from `children`: the smallest power of two, from four
+    /// slots per child up to [`MAX_TABLE`], and the first of [`SEEDS`]
+    /// hash multipliers, with which no two keys share a slot. Keys equal
+    /// ignoring ASCII case share a hash; a projection naming both spellings
+    /// (or any non-ASCII key) is searched instead.
+    fn build_table(&mut self) {
+        self.hashed = false;
+        self.table = Box::default();
+        if self.non_ascii_child || self.children.is_empty() {
+            return;
+        }
+        let mut bits = (self.children.len() * 4)
+            .next_power_of_two()
+            .trailing_zeros();
+        while 1 << bits <= MAX_TABLE {
+            for seed in SEEDS {
+                let mut table = vec![TableEntry::EMPTY; 1 << bits];
+                let fits = self.children.iter().enumerate().all(|(index, (key, _))| {
+                    let packed = packed_key(key.as_bytes());
+                    let slot = key_slot(packed, seed, bits);
+                    let free = table[slot].child == NONE;
+                    table[slot] = TableEntry {
+                        packed,
+                        child: index as u32,
+                    };
+                    free
+                });
+                if fits {
+                    self.table = table.into_boxed_slice();
+                    self.seed = seed;
+                    self.bits = bits;
+                    self.hashed = true;
+                    return;
+                }
+            }
+            bits += 1;
+        }
     }
 }
 
-/// An ASCII key's bit in [`Trie::ascii_keys`]: keys equal ignoring ASCII
-/// case share it (same length, same first letter ignoring case).
+/// A slot of [`Trie::table`].
+#[derive(Debug, Clone, Copy)]
+struct TableEntry {
+    /// The child key's [`packed_key`]: a key whose own differs is refused
+    /// without comparing the two.
+    packed: u64,
+    /// The child's index in [`Trie::children`], or [`NONE`].
+    child: u32,
+}
+
+impl TableEntry {
+    const EMPTY: TableEntry = TableEntry {
+        packed: u64::MAX,
+        child: NONE,
+    };
+}
+
+/// The most slots a trie's table may have.
+const MAX_TABLE: usize = 1024;
+
+/// Hash multipliers a trie's table may use (odd, from SplitMix64): the
+/// first that gives each key a slot of its own.
+const SEEDS: [u64; 8] = [
+    0x9E37_79B9_7F4A_7C15,
+    0xBF58_476D_1CE4_E5B9,
+    0x94D0_49BB_1331_11EB,
+    0xD6E8_FEB8_6659_FD93,
+    0xA076_1D64_78BD_642F,
+    0xE703_7ED1_A0B4_28DB,
+    0x8EBC_6AF0_9C88_C6E3,
+    0x5899_65CC_7537_4CC3,
+];
+
+/// A key's length with its first, middle and last bytes, ASCII case folded
+/// (keys equal ignoring ASCII case pack alike; the length saturates at 255).
 #[inline(always)]
-fn ascii_key_bit(key: &[u8]) -> u64 {
-    let first = key.first().map_or(0, |byte| byte.to_ascii_lowercase());
-    1 << ((key.len() * 7 + usize::from(first)) % 64)
+fn packed_key(key: &[u8]) -> u64 {
+    let fold = |at: usize| key.get(at).map_or(0, |byte| u64::from(byte | 0x20));
+    let len = key.len();
+    len.min(255) as u64 | fold(0) << 8 | fold(len / 2) << 16 | fold(len.wrapping_sub(1)) << 24
+}
+
+/// A packed key's slot in a table of `1 << bits` slots (`bits` ≥ 1) hashed
+/// with `seed`: the high bits of their product.
+#[inline(always)]
+fn key_slot(packed: u64, seed: u64, bits: u32) -> usize {
+    (packed.wrapping_mul(seed) >> (64 - bits)) as usize
 }
 
 impl Projection {
@@ -154,25 +240,34 @@ impl Projection {
         self.tries.len() - 1
     }
 
-    pub(crate) fn child(&self, trie: u32, key: &str) -> Option<u32> {
+    /// What trie to keep a member with key `key` with, if any (`key_ascii`:
+    /// whether `key` is ASCII).
+    #[inline(always)]
+    pub(crate) fn child(&self, trie: u32, key: &str, key_ascii: bool) -> Option<u32> {
         let node = &self.tries[trie as usize];
         if node.whole {
             return Some(trie);
         }
-        // An ASCII key only equals, ignoring case, an ASCII key of its length
-        // and first letter; a non-ASCII one may lowercase to anything (the
+        // An ASCII key only equals, ignoring case, an ASCII key of its
+        // length and hash; a non-ASCII one may lowercase to anything (the
         // Kelvin sign to `k`).
-        if key.is_ascii() && !node.non_ascii_child {
-            if node.ascii_keys & ascii_key_bit(key.as_bytes()) == 0 {
+        // Most keys are spelled as the rules spell them.
+        let same_ascii =
+            |name: &str| name.len() == key.len() && (name == key || name.eq_ignore_ascii_case(key));
+        if key_ascii && node.hashed {
+            let packed = packed_key(key.as_bytes());
+            let entry = node.table.get(key_slot(packed, node.seed, node.bits))?;
+            if entry.packed != packed {
                 return None;
             }
+            let (name, child) = node.children.get(entry.child as usize)?;
+            return same_ascii(name).then_some(*child);
+        }
+        if key_ascii && !node.non_ascii_child {
             return node
                 .children
                 .iter()
-                .find(|(k, _)| {
-                    // Most keys are spelled as the rules spell them.
-                    k.len() == key.len() && (**k == *key || k.eq_ignore_ascii_case(key))
-                })
+                .find(|(name, _)| same_ascii(name))
                 .map(|(_, child)| *child);
         }
         node.children
@@ -404,9 +499,8 @@ impl Parsed {
         self.slots[slot as usize].len = len;
     }
 
-    /// Sets the key of a member's slot.
-    pub(crate) fn set_key(&mut self, slot: u32, key: Text, line: &str) {
-        let ascii = self.resolve(line, key).is_ascii();
+    /// Sets the key of a member's slot (`ascii`: whether the key is ASCII).
+    pub(crate) fn set_key(&mut self, slot: u32, key: Text, ascii: bool) {
         let slot = &mut self.slots[slot as usize];
         slot.key = Some(key);
         slot.key_ascii = ascii;
@@ -583,13 +677,14 @@ impl<'de> Visitor<'de> for Capture<'_> {
             line,
         })? {
             len += 1;
-            let child_trie = self
-                .projection
-                .child(self.trie, self.parsed.resolve(line, key));
+            let key_ascii = self.parsed.resolve(line, key).is_ascii();
+            let child_trie =
+                self.projection
+                    .child(self.trie, self.parsed.resolve(line, key), key_ascii);
             match child_trie {
                 Some(trie) => {
                     let child = map.next_value_seed(self.nested(trie))?;
-                    self.parsed.set_key(child, key, line);
+                    self.parsed.set_key(child, key, key_ascii);
                     self.parsed.attach_member(object, child, line);
                 }
                 None => map.next_value_seed(Skip)?,
@@ -993,6 +1088,65 @@ mod tests {
         let root = parsed.root(line);
         assert_eq!(root.len(), 5);
         assert_eq!(root.get("objectRef").map(Node::len), Some(2));
+    }
+
+    #[test]
+    fn many_keys_are_found_through_the_table_and_others_are_not() {
+        // Keys of Kubernetes and GCP audit events, found through the root
+        // trie's table.
+        let keys = [
+            "kind",
+            "apiVersion",
+            "level",
+            "auditID",
+            "stage",
+            "requestURI",
+            "verb",
+            "user",
+            "sourceIPs",
+            "userAgent",
+            "objectRef",
+            "responseStatus",
+            "requestObject",
+            "responseObject",
+            "requestReceivedTimestamp",
+            "stageTimestamp",
+            "annotations",
+            "impersonatedUser",
+            "protoPayload",
+            "resource",
+            "logName",
+            "severity",
+            "p_log_type",
+            "p_source_label",
+            "properties",
+        ];
+        let paths: Vec<Vec<&str>> = keys.iter().map(|key| vec![*key]).collect();
+        let projection = Projection::new(paths.iter().map(Vec::as_slice));
+        assert!(projection.tries[0].hashed);
+        for key in &keys {
+            let upper = key.to_ascii_uppercase();
+            assert!(projection.child(0, key, true).is_some(), "{key}");
+            assert!(projection.child(0, &upper, true).is_some(), "{upper}");
+            let longer = format!("{key}s");
+            assert_eq!(projection.child(0, &longer, true), None, "{longer}");
+        }
+        assert_eq!(projection.child(0, "field7Nome", true), None);
+        assert_eq!(projection.child(0, "", true), None);
+    }
+
+    #[test]
+    fn keys_sharing_a_hash_are_searched_instead() {
+        // Same length, and the same first, middle and last letters: the
+        // same hash at every table size.
+        let projection = Projection::new([&["aXbYc"][..], &["aZbWc"][..]]);
+        assert!(!projection.tries[0].hashed);
+        assert!(projection.child(0, "axbyc", true).is_some());
+        assert!(projection.child(0, "AZBWC", true).is_some());
+        assert_eq!(projection.child(0, "aQbRc", true), None);
+        let line = r#"{"aXbYc": 1, "aQbRc": 2, "AZBWC": 3}"#;
+        let (_, json) = parse_with(line, &[&["aXbYc"], &["aZbWc"]]);
+        assert_eq!(json, json!({"aXbYc": 1, "AZBWC": 3}));
     }
 
     #[test]

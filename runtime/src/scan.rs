@@ -89,6 +89,9 @@ struct Span {
     start: usize,
     end: usize,
     escaped: bool,
+    /// Whether the string's bytes as written are ASCII (an escaped string's
+    /// `\u` escapes may still decode to other characters).
+    ascii: bool,
 }
 
 impl Scanner<'_> {
@@ -144,6 +147,9 @@ impl Scanner<'_> {
         let start = self.pos;
         let mut pos = start;
         let mut escaped = false;
+        // The bytes passed, OR-ed together: their high bits say whether the
+        // string is ASCII (which the key look-ups need) at no extra pass.
+        let mut seen = 0u64;
         loop {
             while let Some(chunk) = bytes.get(pos..pos + 8) {
                 let word = chunk
@@ -152,9 +158,12 @@ impl Scanner<'_> {
                     .fold(0u64, |word, &byte| word << 8 | u64::from(byte));
                 let stops = string_stops(word);
                 if stops != 0 {
-                    pos += (stops.trailing_zeros() / 8) as usize;
+                    let plain = stops.trailing_zeros() / 8;
+                    seen |= word & ((1u64 << (plain * 8)) - 1);
+                    pos += plain as usize;
                     break;
                 }
+                seen |= word;
                 pos += 8;
             }
             match bytes.get(pos) {
@@ -164,6 +173,7 @@ impl Scanner<'_> {
                         start,
                         end: pos,
                         escaped,
+                        ascii: seen & HIGHS == 0,
                     });
                 }
                 Some(b'\\') => {
@@ -177,7 +187,10 @@ impl Scanner<'_> {
                         _ => return Err(Unsure),
                     }
                 }
-                Some(&byte) if byte >= 0x20 => pos += 1,
+                Some(&byte) if byte >= 0x20 => {
+                    seen |= u64::from(byte);
+                    pos += 1;
+                }
                 // A control character, or the end of the line.
                 _ => return Err(Unsure),
             }
@@ -316,10 +329,16 @@ impl Scanner<'_> {
             len += 1;
             match self.child(trie, &key)? {
                 Some(child_trie) => {
-                    let key = self.text(&key)?;
-                    let bit = key_bit(self.parsed.resolve(self.line, key));
+                    let key_text = self.text(&key)?;
+                    let name = self.parsed.resolve(self.line, key_text);
+                    let bit = key_bit(name);
+                    let ascii = if key.escaped {
+                        name.is_ascii()
+                    } else {
+                        key.ascii
+                    };
                     let child = self.capture(child_trie, depth)?;
-                    self.parsed.set_key(child, key, self.line);
+                    self.parsed.set_key(child, key_text, ascii);
                     if kept_keys & bit == 0 {
                         self.parsed.append(object, child);
                     } else {
@@ -386,13 +405,13 @@ impl Scanner<'_> {
     /// What trie to keep a member's value with, if any.
     fn child(&mut self, trie: u32, key: &Span) -> Result<Option<u32>, Unsure> {
         if !key.escaped {
-            let key = self.line.get(key.start..key.end).ok_or(Unsure)?;
-            return Ok(self.projection.child(trie, key));
+            let name = self.line.get(key.start..key.end).ok_or(Unsure)?;
+            return Ok(self.projection.child(trie, name, key.ascii));
         }
         let mut scratch = std::mem::take(&mut self.key_scratch);
         scratch.clear();
         unescape(self.line, key, &mut scratch, &mut self.decoded)?;
-        let child = self.projection.child(trie, &scratch);
+        let child = self.projection.child(trie, &scratch, scratch.is_ascii());
         self.key_scratch = scratch;
         Ok(child)
     }
