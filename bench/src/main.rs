@@ -125,6 +125,8 @@ fn run(cli: &Cli) -> Result<(), String> {
         stages::lines(&corpus, runs),
         stages::ignored_any(&corpus, runs),
         stages::value(&corpus, runs),
+        stages::sonic_ignored_any(&corpus, runs),
+        stages::sonic_value(&corpus, runs),
     ];
     for set in [&seed, &all] {
         let wanted = match cli.fast_only {

@@ -71,6 +71,24 @@ pub fn value_pass(corpus: &Corpus) -> u64 {
     parse_each::<Value>(corpus)
 }
 
+/// One pass of `sonic-rs` (a SIMD JSON parser) into `IgnoredAny`.
+#[inline(never)]
+pub fn sonic_ignored_any_pass(corpus: &Corpus) -> u64 {
+    corpus
+        .lines()
+        .filter(|line| sonic_rs::from_str::<IgnoredAny>(line).is_ok())
+        .count() as u64
+}
+
+/// One pass of `sonic-rs` into its own `Value`.
+#[inline(never)]
+pub fn sonic_value_pass(corpus: &Corpus) -> u64 {
+    corpus
+        .lines()
+        .filter(|line| sonic_rs::from_str::<sonic_rs::Value>(line).is_ok())
+        .count() as u64
+}
+
 /// One pass of the fast path (`Detector::evaluate_line`): the matches.
 #[inline(never)]
 pub fn fast_pass(detector: &Detector, scratch: &mut Parsed, corpus: &Corpus) -> u64 {
@@ -104,6 +122,25 @@ pub fn value(corpus: &Corpus, runs: usize) -> Figure {
     measure("floor: serde_json -> Value", corpus, runs, || {
         value_pass(corpus)
     })
+}
+
+/// `sonic-rs` into `IgnoredAny`, per line: a reference, not a floor (the
+/// SIMD parser the issue suggests, validating each line as the floor does).
+pub fn sonic_ignored_any(corpus: &Corpus, runs: usize) -> Figure {
+    measure("reference: sonic-rs -> IgnoredAny", corpus, runs, || {
+        sonic_ignored_any_pass(corpus)
+    })
+}
+
+/// `sonic-rs` into its `Value`, per line: a reference, the SIMD parser
+/// building a whole document.
+pub fn sonic_value(corpus: &Corpus, runs: usize) -> Figure {
+    measure(
+        "reference: sonic-rs -> sonic_rs::Value",
+        corpus,
+        runs,
+        || sonic_value_pass(corpus),
+    )
 }
 
 /// Parses each line into a `Value` and counts the rules of its log type
