@@ -1190,6 +1190,17 @@ mod tests {
             &[&["\u{212A}ind"]],
         );
         assert_eq!(json, json!({"kind": 1, "KIND": 2, "p_log_type": "T"}));
+        // The same in a key long enough to be scanned sixteen bytes at a
+        // time, and with the Kelvin sign past the first sixteen.
+        let line = "{\"\u{212A}ubernetesClusterName\": 1, \"kubernetesClusterNam\u{212A}\": 2}";
+        let (_, json) = parse_with(
+            line,
+            &[&["kubernetesClusterName"], &["kubernetesClusterNamk"]],
+        );
+        assert_eq!(
+            json,
+            json!({"\u{212A}ubernetesClusterName": 1, "kubernetesClusterNam\u{212A}": 2})
+        );
     }
 
     #[test]
