@@ -201,28 +201,54 @@ pub fn split_part<'a, N: Node<'a>>(
     part.map_or(Val::Missing, Val::Str)
 }
 
-/// `text.splitn(pieces, separator).nth(index)`, at a `char` when the
-/// separator is one.
+/// `text.splitn(pieces, separator).nth(index)`, at a byte when the
+/// separator is one ASCII character.
 fn nth_part<'t>(text: &'t str, separator: &str, pieces: usize, index: usize) -> Option<&'t str> {
-    match single_char(separator) {
-        Some(separator) => text.splitn(pieces, separator).nth(index),
+    match ascii_byte(separator) {
+        Some(separator) => nth_part_at_byte(text, separator, pieces, index),
         None => text.splitn(pieces, separator).nth(index),
     }
 }
 
-/// The separator's only character, when it has one: splitting at a `char`
-/// searches with `memchr`, at a `&str` with a substring searcher built for
-/// each call.
-fn single_char(separator: &str) -> Option<char> {
-    let mut chars = separator.chars();
-    let only = chars.next()?;
-    chars.next().is_none().then_some(only)
+/// [`nth_part`] at an ASCII byte: the parts of a data model's field (a
+/// resource name, a method name) are a few dozen bytes, where a plain loop
+/// beats `splitn`'s `memchr` calls, each set up for a long search.
+fn nth_part_at_byte(text: &str, separator: u8, pieces: usize, index: usize) -> Option<&str> {
+    if index >= pieces {
+        return None;
+    }
+    let mut rest = text;
+    for _ in 0..index {
+        let at = rest.bytes().position(|byte| byte == separator)?;
+        rest = rest.get(at + 1..)?;
+    }
+    if index + 1 == pieces {
+        // The last piece is the rest of the text, separators and all.
+        return Some(rest);
+    }
+    match rest.bytes().position(|byte| byte == separator) {
+        Some(at) => rest.get(..at),
+        None => Some(rest),
+    }
 }
 
-/// `text.rsplit_once(separator)`, at a `char` when the separator is one.
+/// The separator's only byte, when it is one ASCII character (splitting at
+/// an ASCII byte never splits a character).
+fn ascii_byte(separator: &str) -> Option<u8> {
+    match separator.as_bytes() {
+        [byte] if byte.is_ascii() => Some(*byte),
+        _ => None,
+    }
+}
+
+/// `text.rsplit_once(separator)`, at a byte when the separator is one ASCII
+/// character.
 fn rsplit_once<'t>(text: &'t str, separator: &str) -> Option<(&'t str, &'t str)> {
-    match single_char(separator) {
-        Some(separator) => text.rsplit_once(separator),
+    match ascii_byte(separator) {
+        Some(separator) => {
+            let at = text.bytes().rposition(|byte| byte == separator)?;
+            Some((text.get(..at)?, text.get(at + 1..)?))
+        }
         None => text.rsplit_once(separator),
     }
 }
@@ -482,9 +508,26 @@ pub fn flatten<'a, N: Node<'a>>(value: &Val<'a, N>) -> Val<'a, N> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::{json, Value};
 
     type V<'a> = Val<'a, &'a Value>;
+
+    proptest! {
+        #[test]
+        fn splitting_at_a_byte_is_splitting_at_the_str(
+            text in "[a/.é:]{0,12}",
+            separator in prop_oneof![Just("/"), Just("."), Just(":"), Just("é"), Just("a/")],
+            pieces in 0usize..6,
+            index in 0usize..6,
+        ) {
+            prop_assert_eq!(
+                nth_part(&text, separator, pieces, index),
+                text.splitn(pieces, separator).nth(index)
+            );
+            prop_assert_eq!(rsplit_once(&text, separator), text.rsplit_once(separator));
+        }
+    }
 
     #[test]
     fn decode_json_follows_the_aks_model() {
