@@ -1136,6 +1136,20 @@ mod tests {
     }
 
     #[test]
+    fn a_case_insensitive_get_prefers_the_exact_key_then_the_first() {
+        let line = r#"{"VERB": "a", "Verb": "b", "verb": "c", "NAME": "d", "Name": "e"}"#;
+        let (parsed, _) = parse_with(line, &[&["verb"], &["name"]]);
+        let root = parsed.root(line);
+        let found = |key: &str| root.get_ci(key).and_then(Node::as_str);
+        assert_eq!(found("verb"), Some("c"));
+        assert_eq!(found("Verb"), Some("b"));
+        assert_eq!(found("vERB"), Some("a"));
+        assert_eq!(found("name"), Some("d"));
+        assert_eq!(found("Name"), Some("e"));
+        assert_eq!(found("names"), None);
+    }
+
+    #[test]
     fn keys_sharing_a_hash_are_searched_instead() {
         // Same length, and the same first, middle and last letters: the
         // same hash at every table size.
