@@ -1215,6 +1215,14 @@ mod tests {
             json,
             json!({"\u{212A}ubernetesClusterName": 1, "kubernetesClusterNam\u{212A}": 2})
         );
+        // And with a long value after the key, the Kelvin sign in the
+        // key's second sixteen bytes.
+        let line = "{\"kubernetesClusterNam\u{212A}\": \"a value long enough to fill the window\"}";
+        let (_, json) = parse_with(line, &[&["kubernetesClusterNamk"]]);
+        assert_eq!(
+            json,
+            json!({"kubernetesClusterNam\u{212A}": "a value long enough to fill the window"})
+        );
     }
 
     #[test]
