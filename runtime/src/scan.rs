@@ -131,7 +131,12 @@ impl Scanner<'_> {
     }
 
     fn whitespace(&mut self) {
-        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+        // Compact lines have none: one comparison says so (every JSON
+        // whitespace byte is at most a space).
+        while self
+            .peek()
+            .is_some_and(|byte| byte <= b' ' && matches!(byte, b' ' | b'\n' | b'\t' | b'\r'))
+        {
             self.pos += 1;
         }
     }
