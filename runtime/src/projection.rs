@@ -52,10 +52,9 @@ struct Trie {
     /// Members to keep, by key (compared ignoring case), and what to keep of them.
     children: Vec<(Box<str>, u32)>,
     /// The children by [`key_slot`], when every child key is ASCII and no
-    /// two share a hash: an index into `children` or [`NONE`]. One look-up
-    /// and one comparison refuse or find an ASCII key, where a search of
-    /// the children compared lengths child by child (and mispredicted
-    /// where it stopped).
+    /// two share a slot. One look-up and one comparison refuse or find an
+    /// ASCII key, where a search of the children compared lengths child by
+    /// child (and mispredicted where it stopped).
     table: Box<[TableEntry]>,
     /// Whether `table` answers for this trie's ASCII keys.
     hashed: bool,
@@ -84,9 +83,10 @@ impl Trie {
 
     /// Fills `table` from `children`: the smallest power of two, from four
     /// slots per child up to [`MAX_TABLE`], and the first of [`SEEDS`]
-    /// hash multipliers, with which no two keys share a slot. Keys equal
-    /// ignoring ASCII case share a hash; a projection naming both spellings
-    /// (or any non-ASCII key) is searched instead.
+    /// hash multipliers, with which no two keys share a slot. (Keys equal
+    /// ignoring case are one child: [`Projection::add`] merges them.) A
+    /// trie with a non-ASCII child key, or whose keys share a slot at every
+    /// size, is searched instead.
     fn build_table(&mut self) {
         self.hashed = false;
         self.table = Box::default();

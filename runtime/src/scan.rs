@@ -498,9 +498,9 @@ fn hex_escape(bytes: &[u8], at: usize) -> Result<char, Unsure> {
 /// cost more than the text itself. Here plain text is copied sixteen (or,
 /// near the end, eight) bytes at a time, each chunk written whole to the
 /// byte buffer (which has room to spare) and the write position advanced
-/// only past its plain bytes. The
-/// decoded bytes then go to `out` in one copy, after a UTF-8 check that
-/// always passes (the line was UTF-8, and escapes decode to characters).
+/// only past its plain bytes. The decoded bytes then go to `out` in one
+/// copy, after a UTF-8 check that always passes (the line was UTF-8, and
+/// escapes decode to characters).
 fn unescape(
     line: &str,
     span: &Span,
