@@ -483,6 +483,7 @@ impl Gen<'_> {
             };
             quote! { __context.insert(::std::string::String::from(#name), #json); }
         });
+        let context_len = rule.alert_context.len();
         let signature = quote! { <'a, N: __rt::Node<'a>>(event: N) };
         quote! {
             /// Whether the rule matches.
@@ -524,7 +525,7 @@ impl Gen<'_> {
             /// The alert context.
             pub fn alert_context #signature -> ::core::result::Result<__rt::serde_json::Map<::std::string::String, __rt::serde_json::Value>, __rt::RuleError> {
                 #documents
-                let mut __context = __rt::serde_json::Map::new();
+                let mut __context = __rt::serde_json::Map::with_capacity(#context_len);
                 #(#context)*
                 ::core::result::Result::Ok(__context)
             }
@@ -866,9 +867,10 @@ impl Gen<'_> {
                     let value = self.typed_value(value);
                     quote! { __map.insert(::std::string::String::from(#key), (#value).to_json()); }
                 });
+                let len = entries.len();
                 (
                     quote! {{
-                        let mut __map = __rt::serde_json::Map::new();
+                        let mut __map = __rt::serde_json::Map::with_capacity(#len);
                         #(#inserts)*
                         __rt::Val::json(__rt::serde_json::Value::Object(__map))
                     }},
@@ -1201,7 +1203,8 @@ fn json_tokens(value: &serde_json::Value) -> TokenStream {
                 let v = json_tokens(v);
                 quote! { __map.insert(::std::string::String::from(#k), #v); }
             });
-            quote! {{ let mut __map = __rt::serde_json::Map::new(); #(#entries)* __rt::serde_json::Value::Object(__map) }}
+            let len = map.len();
+            quote! {{ let mut __map = __rt::serde_json::Map::with_capacity(#len); #(#entries)* __rt::serde_json::Value::Object(__map) }}
         }
     }
 }
