@@ -171,38 +171,11 @@ impl Scanner<'_> {
         let start = self.pos;
         let mut pos = start;
         let mut escaped = false;
-        // The bytes passed, OR-ed together (`seen`), or their high bits
-        // (`seen_high`, sixteen bytes at a time): whether the string is
-        // ASCII, which the key look-ups need, at no extra pass.
-        let mut seen = 0u64;
-        let mut seen_high = 0u32;
+        let mut ascii = true;
         loop {
-            'run: {
-                while let Some(chunk) = bytes.get(pos..).and_then(|rest| rest.first_chunk::<16>()) {
-                    let (stops, high) = string_stops_16(chunk);
-                    if stops != 0 {
-                        let plain = stops.trailing_zeros();
-                        seen_high |= high & ((1u32 << plain) - 1);
-                        pos += plain as usize;
-                        break 'run;
-                    }
-                    seen_high |= high;
-                    pos += 16;
-                }
-                // Fewer than sixteen bytes left in the line.
-                while let Some(chunk) = bytes.get(pos..).and_then(|rest| rest.first_chunk::<8>()) {
-                    let word = u64::from_le_bytes(*chunk);
-                    let stops = string_stops(word);
-                    if stops != 0 {
-                        let plain = stops.trailing_zeros() / 8;
-                        seen |= word & ((1u64 << (plain * 8)) - 1);
-                        pos += plain as usize;
-                        break 'run;
-                    }
-                    seen |= word;
-                    pos += 8;
-                }
-            }
+            let (stop, run_ascii) = plain_run(bytes, pos);
+            ascii &= run_ascii;
+            pos = stop;
             match bytes.get(pos) {
                 Some(b'"') => {
                     self.pos = pos + 1;
@@ -210,7 +183,7 @@ impl Scanner<'_> {
                         start,
                         end: pos,
                         escaped,
-                        ascii: seen & HIGHS == 0 && seen_high == 0,
+                        ascii,
                     });
                 }
                 Some(b'\\') => {
@@ -224,13 +197,33 @@ impl Scanner<'_> {
                         _ => return Err(Unsure),
                     }
                 }
-                Some(&byte) if byte >= 0x20 => {
-                    seen |= u64::from(byte);
-                    pos += 1;
-                }
                 // A control character, or the end of the line.
                 _ => return Err(Unsure),
             }
+        }
+    }
+
+    /// A kept string value whose opening quote is at `pos`: a range of the
+    /// line, or, escaped, decoded into the buffer in the same pass that
+    /// checks it (an AKS audit log is a kilobyte with a hundred escapes:
+    /// scanning it, then decoding it, read it twice).
+    fn kept_string(&mut self) -> Result<Text, Unsure> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        let (stop, _) = plain_run(self.bytes, start);
+        match self.bytes.get(stop) {
+            Some(b'"') => {
+                self.pos = stop + 1;
+                Ok(Text::Line(start as u32, stop as u32))
+            }
+            Some(b'\\') => {
+                let text_start = self.parsed.text.len() as u32;
+                let end =
+                    decode_string(self.bytes, start, &mut self.parsed.text, &mut self.decoded)?;
+                self.pos = end + 1;
+                Ok(Text::Buffer(text_start, self.parsed.text.len() as u32))
+            }
+            _ => Err(Unsure),
         }
     }
 
@@ -312,8 +305,7 @@ impl Scanner<'_> {
     fn capture(&mut self, trie: u32, depth: u32) -> Result<u32, Unsure> {
         match self.peek() {
             Some(b'"') => {
-                let span = self.string()?;
-                let text = self.text(&span)?;
+                let text = self.kept_string()?;
                 Ok(self.parsed.push(Payload::String(text)))
             }
             Some(b'{') => self.object(trie, nest(depth)?),
@@ -447,7 +439,7 @@ impl Scanner<'_> {
         }
         let mut scratch = std::mem::take(&mut self.key_scratch);
         scratch.clear();
-        unescape(self.line, key, &mut scratch, &mut self.decoded)?;
+        decode_span(self.bytes, key, &mut scratch, &mut self.decoded)?;
         let child = self.projection.child(trie, &scratch, scratch.is_ascii());
         self.key_scratch = scratch;
         Ok(child)
@@ -459,7 +451,7 @@ impl Scanner<'_> {
             return Ok(Text::Line(span.start as u32, span.end as u32));
         }
         let start = self.parsed.text.len() as u32;
-        unescape(self.line, span, &mut self.parsed.text, &mut self.decoded)?;
+        decode_span(self.bytes, span, &mut self.parsed.text, &mut self.decoded)?;
         Ok(Text::Buffer(start, self.parsed.text.len() as u32))
     }
 }
@@ -490,80 +482,120 @@ fn hex_escape(bytes: &[u8], at: usize) -> Result<char, Unsure> {
     char::from_u32(code).ok_or(Unsure)
 }
 
-/// Appends the text of an escaped string to `out`, decoding it first into
-/// `decoded` (a reused byte buffer).
+/// Where the plain text from `from` ends (at the first `"`, `\\` or control
+/// character, or the end of the line), and whether that text is ASCII.
+/// Sixteen bytes at a time, then eight, then one.
+#[inline(always)]
+fn plain_run(bytes: &[u8], mut from: usize) -> (usize, bool) {
+    // The high bits of the bytes passed (sixteen at a time), and the bytes
+    // passed OR-ed together (eight or one at a time).
+    let mut high = 0u32;
+    let mut seen = 0u64;
+    while let Some(chunk) = bytes.get(from..).and_then(|rest| rest.first_chunk::<16>()) {
+        let (stops, chunk_high) = string_stops_16(chunk);
+        if stops != 0 {
+            let plain = stops.trailing_zeros();
+            high |= chunk_high & ((1u32 << plain) - 1);
+            return (from + plain as usize, high == 0);
+        }
+        high |= chunk_high;
+        from += 16;
+    }
+    while let Some(chunk) = bytes.get(from..).and_then(|rest| rest.first_chunk::<8>()) {
+        let word = u64::from_le_bytes(*chunk);
+        let stops = string_stops(word);
+        if stops != 0 {
+            let plain = stops.trailing_zeros() / 8;
+            seen |= word & ((1u64 << (plain * 8)) - 1);
+            return (from + plain as usize, high == 0 && seen & HIGHS == 0);
+        }
+        seen |= word;
+        from += 8;
+    }
+    while let Some(&byte) = bytes.get(from) {
+        if byte < 0x20 || byte == b'"' || byte == b'\\' {
+            break;
+        }
+        seen |= u64::from(byte);
+        from += 1;
+    }
+    (from, high == 0 && seen & HIGHS == 0)
+}
+
+/// Appends the text of the string whose contents start at `start` to
+/// `out`, checking it as [`Scanner::string`] does; the position of its
+/// closing quote.
 ///
-/// An AKS audit log holds about a hundred `\"` escapes in a kilobyte, so the
-/// runs between escapes are short: a copy per run (a call to `memcpy` each)
-/// cost more than the text itself. Here plain text is copied sixteen (or,
-/// near the end, eight) bytes at a time, each chunk written whole to the
-/// byte buffer (which has room to spare) and the write position advanced
-/// only past its plain bytes. The decoded bytes then go to `out` in one
-/// copy, after a UTF-8 check that always passes (the line was UTF-8, and
-/// escapes decode to characters).
-fn unescape(
-    line: &str,
-    span: &Span,
+/// The text is decoded first into `decoded` (a reused byte buffer that only
+/// grows): plain text is copied sixteen (near the end, eight) bytes at a
+/// time, each chunk written whole and the write position advanced past its
+/// plain bytes only. An AKS audit log holds about a hundred `\\"` escapes in
+/// a kilobyte, so the runs between escapes are short, and a copy per run (a
+/// call to `memcpy` each) cost more than the text itself. The decoded bytes
+/// then go to `out` in one copy, after a UTF-8 check that always passes
+/// (the line is UTF-8, and escapes decode to characters).
+fn decode_string(
+    bytes: &[u8],
+    start: usize,
     out: &mut String,
     decoded: &mut Vec<u8>,
-) -> Result<(), Unsure> {
-    let raw = line.get(span.start..span.end).ok_or(Unsure)?.as_bytes();
-    // Decoding never lengthens the text: `to` stays at or before `from`,
-    // so a chunk read at `from` always has room at `to`.
-    decoded.clear();
-    decoded.resize(raw.len() + 16, 0);
-    let mut from = 0;
+) -> Result<usize, Unsure> {
+    let mut from = start;
     let mut to = 0;
-    while from < raw.len() {
-        if let Some(chunk) = raw.get(from..).and_then(|rest| rest.first_chunk::<16>()) {
+    loop {
+        // Room for a whole chunk, or an escape's three bytes, at `to`.
+        if decoded.len() < to + 16 {
+            decoded.resize((to + 16).max(decoded.len() * 2), 0);
+        }
+        if let Some(chunk) = bytes.get(from..).and_then(|rest| rest.first_chunk::<16>()) {
             decoded
                 .get_mut(to..to + 16)
                 .ok_or(Unsure)?
                 .copy_from_slice(chunk);
-            let backslashes = u8x16::from(*chunk)
-                .simd_eq(u8x16::splat(b'\\'))
-                .to_bitmask();
-            if backslashes == 0 {
+            let (stops, _) = string_stops_16(chunk);
+            if stops == 0 {
                 from += 16;
                 to += 16;
                 continue;
             }
-            let plain = backslashes.trailing_zeros() as usize;
+            let plain = stops.trailing_zeros() as usize;
             from += plain;
             to += plain;
-        } else if let Some(word) = raw.get(from..).and_then(|rest| rest.first_chunk::<8>()) {
+        } else if let Some(word) = bytes.get(from..).and_then(|rest| rest.first_chunk::<8>()) {
             decoded
                 .get_mut(to..to + 8)
                 .ok_or(Unsure)?
                 .copy_from_slice(word);
-            let backslashes = zero_bytes(u64::from_le_bytes(*word) ^ (ONES * u64::from(b'\\')));
-            if backslashes == 0 {
+            let stops = string_stops(u64::from_le_bytes(*word));
+            if stops == 0 {
                 from += 8;
                 to += 8;
                 continue;
             }
-            let plain = (backslashes.trailing_zeros() / 8) as usize;
+            let plain = (stops.trailing_zeros() / 8) as usize;
             from += plain;
             to += plain;
         } else {
-            let byte = *raw.get(from).ok_or(Unsure)?;
-            if byte != b'\\' {
+            let byte = *bytes.get(from).ok_or(Unsure)?;
+            if byte >= 0x20 && byte != b'"' && byte != b'\\' {
                 *decoded.get_mut(to).ok_or(Unsure)? = byte;
                 from += 1;
                 to += 1;
                 continue;
             }
         }
-        // A backslash at `from`.
-        let (byte, length) = match raw.get(from + 1) {
-            Some(&byte @ (b'"' | b'\\' | b'/')) => (byte, 2),
-            Some(b'b') => (0x08, 2),
-            Some(b'f') => (0x0c, 2),
-            Some(b'n') => (b'\n', 2),
-            Some(b'r') => (b'\r', 2),
-            Some(b't') => (b'\t', 2),
-            Some(b'u') => {
-                let character = hex_escape(raw, from + 2)?;
+        // A stop at `from`: the closing quote, an escape, or a control
+        // character (the end of the line returned above).
+        let (byte, length) = match (bytes.get(from), bytes.get(from + 1)) {
+            (Some(b'"'), _) => break,
+            (Some(b'\\'), Some(&byte @ (b'"' | b'\\' | b'/'))) => (byte, 2),
+            (Some(b'\\'), Some(b'b')) => (0x08, 2),
+            (Some(b'\\'), Some(b'f')) => (0x0c, 2),
+            (Some(b'\\'), Some(b'n')) => (b'\n', 2),
+            (Some(b'\\'), Some(b'r')) => (b'\r', 2),
+            (Some(b'\\'), Some(b't')) => (b'\t', 2),
+            (Some(b'\\'), Some(b'u')) => {
+                let character = hex_escape(bytes, from + 2)?;
                 let width = character.len_utf8();
                 character.encode_utf8(decoded.get_mut(to..to + width).ok_or(Unsure)?);
                 from += 6;
@@ -578,7 +610,22 @@ fn unescape(
     }
     let text = decoded.get(..to).ok_or(Unsure)?;
     out.push_str(std::str::from_utf8(text).map_err(|_| Unsure)?);
-    Ok(())
+    Ok(from)
+}
+
+/// Appends the text of a scanned string to `out` ([`decode_string`]).
+fn decode_span(
+    bytes: &[u8],
+    span: &Span,
+    out: &mut String,
+    decoded: &mut Vec<u8>,
+) -> Result<(), Unsure> {
+    let end = decode_string(bytes, span.start, out, decoded)?;
+    if end == span.end {
+        Ok(())
+    } else {
+        Err(Unsure)
+    }
 }
 
 /// A kept number, as a `serde_json::Value` parse reads it.

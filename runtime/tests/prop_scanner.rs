@@ -299,6 +299,12 @@ fn the_scanner_leaves_the_rare_and_the_invalid_to_serde_json() {
         deep.as_str(),
         "{\"a\": 1",
         "{\"a\": \"\u{1}\"}",
+        // Control characters after an escape, in each of the scanner's
+        // strides: a byte at a time (the line's last bytes), eight, sixteen.
+        "{\"a\": \"\\\"\u{1f}\"}",
+        "{\"a\": \"\\\"\u{1f}\", \"b\": 1}",
+        "{\"a\": \"\\\"x\u{1f}yyyyyyyyyyyyyyyyyyyy\", \"b\": 1}",
+        "{\"a\": \"\\q\"}",
         "{\"a\": 01}",
         "",
     ];
