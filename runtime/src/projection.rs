@@ -72,13 +72,11 @@ impl Trie {
             self.non_ascii_child = true;
         }
         self.children.push((Box::from(key), child));
-        self.build_table();
     }
 
     fn clear_children(&mut self) {
         self.children.clear();
         self.non_ascii_child = false;
-        self.build_table();
     }
 
     /// Fills `table` from `children`: the smallest power of two, from four
@@ -183,6 +181,10 @@ impl Projection {
         projection.add(&[crate::engine::P_LOG_TYPE]);
         for path in paths {
             projection.add(path);
+        }
+        // The key tables, once every child is known.
+        for trie in &mut projection.tries {
+            trie.build_table();
         }
         projection
     }
@@ -677,10 +679,9 @@ impl<'de> Visitor<'de> for Capture<'_> {
             line,
         })? {
             len += 1;
-            let key_ascii = self.parsed.resolve(line, key).is_ascii();
-            let child_trie =
-                self.projection
-                    .child(self.trie, self.parsed.resolve(line, key), key_ascii);
+            let name = self.parsed.resolve(line, key);
+            let key_ascii = name.is_ascii();
+            let child_trie = self.projection.child(self.trie, name, key_ascii);
             match child_trie {
                 Some(trie) => {
                     let child = map.next_value_seed(self.nested(trie))?;
