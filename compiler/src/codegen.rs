@@ -236,6 +236,12 @@ fn generate_meta(rule: &RuleIr) -> TokenStream {
     let document_reads = crate::reads::document_read_paths(rule)
         .into_iter()
         .map(|path| quote! { &[#(#path),*] });
+    let output_reads = crate::reads::output_read_paths(rule)
+        .into_iter()
+        .map(|path| quote! { &[#(#path),*] });
+    let output_document_reads = crate::reads::output_document_read_paths(rule)
+        .into_iter()
+        .map(|path| quote! { &[#(#path),*] });
     let templated_texts = rule.texts.any();
     let source_file = &m.source_file;
     quote! {
@@ -259,6 +265,8 @@ fn generate_meta(rule: &RuleIr) -> TokenStream {
             defines_unique: #defines_unique,
             reads: &[#(#reads),*],
             document_reads: &[#(#document_reads),*],
+            output_reads: &[#(#output_reads),*],
+            output_document_reads: &[#(#output_document_reads),*],
             templated_texts: #templated_texts,
             source_file: #source_file,
         }

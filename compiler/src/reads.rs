@@ -1,8 +1,9 @@
-//! The key paths a rule's matcher reads: what the fast path must keep of each event.
+//! The key paths a rule reads: what the fast path must keep of each event.
 //!
-//! Only the match logic counts (`InlineFilters`, `Detection`, `Condition`):
-//! titles, dedup strings, severities and alert contexts are computed from a
-//! full parse of the events that match. A path lists object keys from the
+//! The match logic (`InlineFilters`, `Detection`, `Condition`) is read from
+//! every event; the outputs (title, dedup string, `Unique`, dynamic
+//! severities, templated texts, alert context, and the event time) only from
+//! the events that match, in a second, narrower parse. A path lists object keys from the
 //! event's root; list steps are left out (the fast path keeps every element
 //! of a list it passes through), and the value at the end of a path is kept
 //! whole. A transform that reads relative to list elements (`Each`'s
@@ -11,7 +12,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::ir::{DataModelIr, Expr, FieldRef, RuleIr, Seg, ValueExpr};
+use crate::ir::{
+    ContextValue, DataModelIr, Expr, FieldRef, RuleIr, Seg, Template, TemplatePart, ValueExpr,
+};
 
 /// The key paths `rule`'s matcher reads, for every log type it handles,
 /// sorted and without repeats. An empty path means the whole event.
@@ -26,23 +29,72 @@ pub fn document_read_paths(rule: &RuleIr) -> Vec<Vec<String>> {
     outermost(collect(rule).documents)
 }
 
+/// The key paths `rule`'s outputs read, for every log type it handles, as
+/// [`read_paths`] gives them: its title, dedup string, `Unique`, dynamic
+/// severities, templated texts and alert context, and the event time
+/// (`p_event_time` and each data model's `EventTime`).
+pub fn output_read_paths(rule: &RuleIr) -> Vec<Vec<String>> {
+    outermost(collect_outputs(rule).paths)
+}
+
+/// The key paths `rule`'s outputs read inside decoded documents, as
+/// [`document_read_paths`] gives them.
+pub fn output_document_read_paths(rule: &RuleIr) -> Vec<Vec<String>> {
+    outermost(collect_outputs(rule).documents)
+}
+
 fn collect(rule: &RuleIr) -> Reads {
-    let mut reads = Reads {
-        paths: BTreeSet::new(),
-        documents: BTreeSet::new(),
-    };
+    let mut reads = Reads::default();
+    with_scope(rule, |scope| reads.expr(&rule.condition, scope, None));
+    reads
+}
+
+fn collect_outputs(rule: &RuleIr) -> Reads {
+    let mut reads = Reads::default();
+    with_scope(rule, |scope| {
+        let templates = [
+            &rule.title,
+            &rule.dedup,
+            &rule.texts.description,
+            &rule.texts.runbook,
+            &rule.texts.reference,
+        ];
+        for template in templates.into_iter().flatten() {
+            reads.template(template, scope);
+        }
+        if let Some(unique) = &rule.unique {
+            reads.value(unique, scope, None);
+        }
+        for entry in &rule.dynamic_severities {
+            reads.expr(&entry.condition, scope, None);
+        }
+        for (_, value) in &rule.alert_context {
+            if let ContextValue::Field { field, .. } = value {
+                reads.field(field, scope, None);
+            }
+        }
+    });
+    reads.add([rulec_runtime::event_time::P_EVENT_TIME.to_owned()]);
+    for model in &rule.data_models {
+        if let Some(path) = &model.event_time {
+            reads.add(path.iter().cloned());
+        }
+    }
+    reads
+}
+
+/// Runs `read` in the scope of `rule`'s data models.
+fn with_scope(rule: &RuleIr, read: impl FnOnce(&Scope<'_>)) {
     let unmodelled = rule
         .meta
         .log_types
         .iter()
         .any(|log_type| rule.data_model(log_type).is_none());
     let models: Vec<&DataModelIr> = rule.data_models.iter().collect();
-    let scope = Scope {
+    read(&Scope {
         models: &models,
         unmodelled,
-    };
-    reads.expr(&rule.condition, &scope, None);
-    reads
+    });
 }
 
 /// The paths no other path is a prefix of: a path that another path's
@@ -66,6 +118,7 @@ struct Scope<'m> {
     unmodelled: bool,
 }
 
+#[derive(Default)]
 struct Reads {
     paths: BTreeSet<Vec<String>>,
     /// Paths inside decoded documents.
@@ -75,6 +128,14 @@ struct Reads {
 impl Reads {
     fn add(&mut self, keys: impl IntoIterator<Item = String>) {
         self.paths.insert(keys.into_iter().collect());
+    }
+
+    fn template(&mut self, template: &Template, scope: &Scope<'_>) {
+        for part in &template.parts {
+            if let TemplatePart::Field { field, .. } = part {
+                self.field(field, scope, None);
+            }
+        }
     }
 
     fn expr(&mut self, expr: &Expr, scope: &Scope<'_>, model: Option<&DataModelIr>) {
@@ -270,5 +331,42 @@ mod tests {
                 .iter()
                 .any(|other| other.len() < path.len() && path.starts_with(other)));
         }
+    }
+
+    #[test]
+    fn the_seeds_outputs_read_their_fields_and_the_event_time() {
+        let rule = rule_of("k8s_secret_access_denied.yml");
+        let reads = output_read_paths(&rule);
+        // The alert context and title (EKS paths, GKE's protoPayload), the
+        // cluster label, the event time, and the AKS log holding the rest.
+        for expected in strings(&[
+            &["user", "username"],
+            &["sourceIPs"],
+            &["objectRef", "name"],
+            &["p_source_label"],
+            &["p_event_time"],
+            &["protoPayload", "authenticationInfo"],
+            &["requestReceivedTimestamp"],
+            &["properties", "log"],
+        ]) {
+            assert!(reads.contains(&expected), "{expected:?} not in {reads:?}");
+        }
+        let documents = output_document_read_paths(&rule);
+        for expected in strings(&[
+            &["user", "username"],
+            &["userAgent"],
+            &["objectRef", "name"],
+        ]) {
+            assert!(
+                documents.contains(&expected),
+                "{expected:?} not in {documents:?}"
+            );
+        }
+        // Only what the outputs read: not the whole event.
+        assert!(!reads.contains(&Vec::new()), "{reads:?}");
+        assert!(
+            !reads.contains(&strings(&[&["requestObject"]])[0]),
+            "{reads:?}"
+        );
     }
 }

@@ -314,6 +314,8 @@ mod tests {
         defines_unique: false,
         reads: &[],
         document_reads: &[],
+        output_reads: &[],
+        output_document_reads: &[],
         templated_texts: false,
         source_file: "test.yml",
     };

@@ -144,6 +144,8 @@ mod tests {
         defines_unique: false,
         reads: &[],
         document_reads: &[],
+        output_reads: &[],
+        output_document_reads: &[],
         templated_texts: false,
         source_file: "kubernetes/k8s_secret_access_denied.yml",
     };

@@ -107,6 +107,14 @@ pub struct RuleMeta {
     /// models decode from a field (AKS's `properties.log`), from each
     /// document's root: the fast path keeps these of each decoded document.
     pub document_reads: &'static [&'static [&'static str]],
+    /// The key paths its outputs read (title, dedup string, `Unique`,
+    /// dynamic severities, templated texts, alert context and event time),
+    /// as `reads` gives them: the fast path parses a matching event again,
+    /// keeping these.
+    pub output_reads: &'static [&'static [&'static str]],
+    /// The key paths its outputs read inside decoded documents, as
+    /// `document_reads` gives them.
+    pub output_document_reads: &'static [&'static [&'static str]],
     /// Whether `Description`, `Runbook` or `Reference` substitute event
     /// fields (ours), so they are outputs of each event.
     pub templated_texts: bool,

@@ -33,6 +33,8 @@ const fn meta(id: &'static str, dedup_period_minutes: u32, threshold: u32) -> Ru
         defines_unique: false,
         reads: &[],
         document_reads: &[],
+        output_reads: &[],
+        output_document_reads: &[],
         templated_texts: false,
         source_file: "test.yml",
     }
