@@ -285,7 +285,8 @@ fn key_len(slot: &Slot) -> usize {
         Some(Text::Line(start, end) | Text::Buffer(start, end)) => {
             end.saturating_sub(start) as usize
         }
-        None => 0,
+        // Keys are decoded as they are scanned, never left escaped.
+        Some(Text::Escaped(_)) | None => 0,
     }
 }
 
@@ -294,8 +295,25 @@ fn key_len(slot: &Slot) -> usize {
 pub(crate) enum Text {
     /// A range of the line (strings without escapes).
     Line(u32, u32),
-    /// A range of the parse's own buffer (strings with escapes).
+    /// A range of the parse's own buffer (decoded keys, and strings the
+    /// `serde_json` fallback decoded).
     Buffer(u32, u32),
+    /// A string value with escapes, as the line writes it: decoded on first
+    /// read ([`Parsed::escaped`]'s entry of that index).
+    Escaped(u32),
+}
+
+/// A kept string value with escapes, as the line writes it. It is decoded
+/// when something reads it, at most once per line, and an embedded document
+/// is parsed from it without decoding it first; a string nobody reads is
+/// only checked, never decoded.
+#[derive(Debug)]
+struct EscapedText {
+    /// The range inside its quotes.
+    start: u32,
+    end: u32,
+    /// Its text, once read (a buffer from [`Parsed::spare_strings`]).
+    decoded: OnceCell<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -340,6 +358,12 @@ pub struct Parsed {
     pub(crate) key_scratch: String,
     /// The scanner's buffer for decoding escaped strings.
     pub(crate) decoded_scratch: Vec<u8>,
+    /// Kept string values with escapes, by [`Text::Escaped`] index.
+    escaped: Vec<EscapedText>,
+    /// Buffers of strings decoded for earlier lines, for reuse.
+    spare_strings: RefCell<Vec<String>>,
+    /// The buffer for decoding them.
+    escaped_scratch: RefCell<Vec<u8>>,
     /// What each [`KeyPath`] found from the root in this parse, by path id:
     /// `generation << 32 | slot` (`NONE` for nothing); entries of another
     /// generation are from earlier parses.
@@ -355,6 +379,10 @@ pub struct Parsed {
 pub struct EmbeddedDocument {
     text: String,
     parsed: Parsed,
+    /// Parsed from the line the string is written in, without decoding it
+    /// ([`EmbeddedDocument::decode_in_line`]): its kept strings are ranges
+    /// of that line, not of `text`.
+    in_line: bool,
 }
 
 impl EmbeddedDocument {
@@ -370,6 +398,7 @@ impl EmbeddedDocument {
     /// document is validated whole all the same, and an object's length
     /// counts every member, so truthiness is the same).
     pub fn decode_with(&mut self, text: &str, projection: &Projection) -> bool {
+        self.in_line = false;
         if text.is_empty() {
             return false;
         }
@@ -387,9 +416,37 @@ impl EmbeddedDocument {
         crate::val::Val::Node(self.root()).truthy()
     }
 
+    /// [`EmbeddedDocument::decode_with`] for a string value with escapes,
+    /// between `start` and `end` of `line` (inside its quotes, checked by the
+    /// scanner), parsed from the line as written ([`crate::scan::scan_escaped`]):
+    /// `None` when it is not written in the plain way that parse decides,
+    /// and the string must be decoded and its text parsed instead.
+    fn decode_in_line(
+        &mut self,
+        line: &str,
+        start: usize,
+        end: usize,
+        projection: &Projection,
+    ) -> Option<bool> {
+        self.parsed.reset(projection);
+        crate::scan::scan_escaped(&mut self.parsed, line, start, end, projection).ok()?;
+        self.parsed.finish();
+        self.in_line = true;
+        Some(crate::val::Val::Node(self.parsed.root(line)).truthy())
+    }
+
     /// The decoded document (after a successful [`EmbeddedDocument::decode`]).
     pub fn root(&self) -> Projected<'_> {
         self.parsed.root(&self.text)
+    }
+
+    /// The decoded document, of a string of `line`.
+    fn root_in<'d>(&'d self, line: &'d str) -> Projected<'d> {
+        if self.in_line {
+            self.parsed.root(line)
+        } else {
+            self.root()
+        }
     }
 }
 
@@ -426,7 +483,7 @@ impl Parsed {
     ) -> Result<(), serde_json::Error> {
         self.reset(projection);
         self.serde_capture(line, projection)?;
-        self.documents.resize_with(self.slots.len(), OnceCell::new);
+        self.finish();
         Ok(())
     }
 
@@ -440,8 +497,13 @@ impl Parsed {
     ) -> Result<(), crate::scan::Unsure> {
         self.reset(projection);
         crate::scan::scan(self, line, projection)?;
-        self.documents.resize_with(self.slots.len(), OnceCell::new);
+        self.finish();
         Ok(())
+    }
+
+    /// After a parse: a document cell for each slot.
+    fn finish(&mut self) {
+        self.documents.resize_with(self.slots.len(), OnceCell::new);
     }
 
     /// Empties the buffers for a line parsed with `projection`; the
@@ -458,6 +520,12 @@ impl Parsed {
         self.slots.clear();
         self.text.clear();
         self.forget_paths();
+        let spare_strings = self.spare_strings.get_mut();
+        spare_strings.extend(
+            self.escaped
+                .drain(..)
+                .filter_map(|escaped| escaped.decoded.into_inner()),
+        );
         let spare = self.spare.get_mut();
         spare.extend(
             self.documents
@@ -537,11 +605,58 @@ impl Parsed {
         Text::Buffer(start, self.text.len() as u32)
     }
 
+    #[inline]
     pub(crate) fn resolve<'d>(&'d self, line: &'d str, text: Text) -> &'d str {
         match text {
             Text::Line(start, end) => line.get(start as usize..end as usize).unwrap_or(""),
             Text::Buffer(start, end) => self.text.get(start as usize..end as usize).unwrap_or(""),
+            Text::Escaped(index) => self.escaped_text(line, index),
         }
+    }
+
+    /// Keeps a string value with escapes that the scanner checked, between
+    /// `start` and `end` of the line, to decode when read.
+    pub(crate) fn keep_escaped(&mut self, start: usize, end: usize) -> Text {
+        let index = self.escaped.len() as u32;
+        self.escaped.push(EscapedText {
+            start: start as u32,
+            end: end as u32,
+            decoded: OnceCell::new(),
+        });
+        Text::Escaped(index)
+    }
+
+    /// The range of the line a [`Text::Escaped`] string is written in.
+    fn escaped_range(&self, index: u32) -> Option<(usize, usize)> {
+        self.escaped
+            .get(index as usize)
+            .map(|escaped| (escaped.start as usize, escaped.end as usize))
+    }
+
+    /// A [`Text::Escaped`] string's text, decoded on its first read (out of
+    /// line: [`Parsed::resolve`] is inlined into every key comparison).
+    #[inline(never)]
+    fn escaped_text<'d>(&'d self, line: &'d str, index: u32) -> &'d str {
+        let Some(escaped) = self.escaped.get(index as usize) else {
+            return "";
+        };
+        escaped.decoded.get_or_init(|| {
+            let mut text = self.spare_strings.borrow_mut().pop().unwrap_or_default();
+            text.clear();
+            // The scanner checked the string, so it decodes (and if it
+            // did not, its text would read as empty, not as garbage).
+            let decoded = crate::scan::decode_checked(
+                line.as_bytes(),
+                escaped.start as usize,
+                escaped.end as usize,
+                &mut text,
+                &mut self.escaped_scratch.borrow_mut(),
+            );
+            if decoded.is_err() {
+                text.clear();
+            }
+            text
+        })
     }
 
     /// Appends `child` to `parent`'s children.
@@ -865,6 +980,7 @@ impl<'d> Projected<'d> {
         let (start, end, text) = match self.slot().key? {
             Text::Line(start, end) => (start, end, self.line),
             Text::Buffer(start, end) => (start, end, self.parsed.text.as_str()),
+            Text::Escaped(_) => return self.key().map(str::as_bytes),
         };
         text.as_bytes().get(start as usize..end as usize)
     }
@@ -1016,21 +1132,43 @@ impl<'d> Node<'d> for Projected<'d> {
     fn decoded_document(self) -> Option<Option<Projected<'d>>> {
         let cell = self.parsed.documents.get(self.slot as usize)?;
         let document = cell.get_or_init(|| {
-            let text = self.as_str()?;
+            let text = match self.slot().payload {
+                Payload::String(text) => text,
+                _ => return None,
+            };
             let mut document = self.parsed.spare.borrow_mut().pop().unwrap_or_default();
             let projection = self
                 .parsed
                 .document_projection
                 .as_deref()
                 .unwrap_or_else(|| everything());
-            if document.decode_with(text, projection) {
+            // A string with escapes (AKS's log always has some) is parsed
+            // from the line as written, when it is written plainly enough,
+            // instead of decoded, then parsed.
+            let in_line = match text {
+                Text::Escaped(index) => {
+                    self.parsed.escaped_range(index).and_then(|(start, end)| {
+                        document.decode_in_line(self.line, start, end, projection)
+                    })
+                }
+                Text::Line(..) | Text::Buffer(..) => None,
+            };
+            let truthy = match in_line {
+                Some(truthy) => truthy,
+                None => document.decode_with(self.parsed.resolve(self.line, text), projection),
+            };
+            if truthy {
                 Some(document)
             } else {
                 self.parsed.spare.borrow_mut().push(document);
                 None
             }
         });
-        Some(document.as_ref().map(EmbeddedDocument::root))
+        Some(
+            document
+                .as_ref()
+                .map(|document| document.root_in(self.line)),
+        )
     }
 
     fn to_json(self) -> serde_json::Value {
@@ -1227,7 +1365,7 @@ mod tests {
     }
 
     #[test]
-    fn escaped_strings_and_keys_are_buffered() {
+    fn escaped_strings_and_keys_are_decoded() {
         let line = r#"{"v\u0065rb": "g\u00e9t", "p_log_type": "T"}"#;
         let (parsed, _) = parse_with(line, &[&["verb"]]);
         assert_eq!(
@@ -1294,5 +1432,77 @@ mod tests {
             Some("pods")
         );
         assert!(root.lookup(&INNER).is_none());
+    }
+
+    /// The document in `line`'s `log` string, as the fast path reads it,
+    /// and whether it was parsed from the line as written.
+    fn embedded(line: &str, document_paths: &[&[&str]]) -> (Option<Value>, bool) {
+        let projection =
+            Projection::new([&["log"][..]]).with_documents(document_paths.iter().copied());
+        let mut parsed = Parsed::new();
+        parsed.parse(line, &projection).expect("valid JSON");
+        let root = parsed.root(line);
+        let log = root.get("log").expect("kept");
+        let document = log.decoded_document().flatten().map(Projected::to_json);
+        let in_line = parsed
+            .documents
+            .iter()
+            .filter_map(|cell| cell.get())
+            .flatten()
+            .any(|document| document.in_line);
+        (document, in_line)
+    }
+
+    #[test]
+    fn documents_are_parsed_from_the_escaped_string_they_are_written_in() {
+        let document = r#"{"verb":"get","user":{"username":"a\"b\\c\nd\u00e9\/e"},"n":[1,-2.5,true,null],"s":"x"}"#;
+        let line = json!({"p_log_type": "T", "log": document}).to_string();
+        let (parsed, in_line) = embedded(&line, &[&["verb"], &["user"], &["n"]]);
+        assert!(in_line, "{line}");
+        assert_eq!(
+            parsed,
+            Some(
+                json!({"verb": "get", "user": {"username": "a\"b\\c\nd\u{e9}/e"}, "n": [1, -2.5, true, null]})
+            )
+        );
+        // Strings without escapes of their own are ranges of the line.
+        let projection = Projection::new([&["log"][..]]).with_documents([&["verb"][..]]);
+        let mut outer = Parsed::new();
+        outer.parse(&line, &projection).expect("valid JSON");
+        let verb = outer
+            .root(&line)
+            .get("log")
+            .and_then(|log| log.decoded_document().flatten())
+            .and_then(|document| document.get("verb"))
+            .map(|verb| verb.slot().payload);
+        assert!(
+            matches!(verb, Some(Payload::String(Text::Line(..)))),
+            "{verb:?}"
+        );
+        // A falsy document is no document, as Python's truthiness says.
+        let empty = json!({"log": "{}"}).to_string();
+        assert_eq!(embedded(&empty, &[]).0, None);
+    }
+
+    #[test]
+    fn documents_written_otherwise_are_decoded_then_parsed() {
+        // Whitespace written as escapes, an escaped `/` or `\u` outside the
+        // document's strings, an escaped key: decoded first, same result.
+        for line in [
+            "{\"log\": \"{\\n\\\"verb\\\": \\\"get\\\"}\"}",
+            "{\"log\": \"{\\\"verb\\\": \\\"g\\/et\\\"}\"}",
+            "{\"log\": \"{\\\"verb\\\": \\\"g\\u00e9t\\\"}\"}",
+            "{\"log\": \"{\\\"v\\\\u0065rb\\\": \\\"get\\\"}\"}",
+        ] {
+            let (document, in_line) = embedded(line, &[&["verb"]]);
+            assert!(!in_line, "{line}");
+            let text: Value = serde_json::from_str(line).expect("valid JSON");
+            let decoded: Value =
+                serde_json::from_str(text["log"].as_str().expect("a string")).expect("a document");
+            assert_eq!(document, Some(json!({"verb": decoded["verb"]})), "{line}");
+        }
+        // Not JSON once decoded: no document, either way.
+        assert_eq!(embedded(r#"{"log": "{\"verb\": }"}"#, &[]).0, None);
+        assert_eq!(embedded(r#"{"log": "{\"verb\": \"a\\q\"}"}"#, &[]).0, None);
     }
 }

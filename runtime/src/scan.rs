@@ -15,7 +15,17 @@
 //! with `wide`'s safe SIMD types (SSE2, part of every x86-64 CPU; portable
 //! code elsewhere), so the scanner itself needs no `unsafe`. The last
 //! bytes of a line, fewer than sixteen, go eight at a time with integer
-//! arithmetic on a `u64` (SWAR).
+//! arithmetic on a `u64` (SWAR). From a string's first escape on, it goes
+//! sixty-four bytes at a time, its escapes found all at once from the
+//! backslashes' bits (simdjson's method): an AKS audit log is a kilobyte
+//! with a hundred escapes.
+//!
+//! Kept string values with escapes are checked, not decoded: they are
+//! decoded when something reads them. A JSON document written in such a
+//! string (AKS's `properties.log`) is parsed from the line as written, in
+//! the scanner's escaped dialect ([`scan_escaped`]), where the document's
+//! strings open and close with `\"`: reading the log once instead of
+//! decoding it, then parsing the copy.
 
 use wide::u8x16;
 
@@ -68,15 +78,101 @@ fn string_stops_16(chunk: &[u8; 16]) -> (u32, u32) {
     )
 }
 
+/// The quotes, backslashes and control characters of `chunk`, a bit per
+/// byte each.
+#[inline(always)]
+fn string_bytes_16(chunk: &[u8; 16]) -> (u64, u64, u64) {
+    let bytes = u8x16::from(*chunk);
+    let quote = bytes.simd_eq(u8x16::splat(b'"')).to_bitmask();
+    let backslash = bytes.simd_eq(u8x16::splat(b'\\')).to_bitmask();
+    let control = bytes.min(u8x16::splat(0x1f)).simd_eq(bytes).to_bitmask();
+    (u64::from(quote), u64::from(backslash), u64::from(control))
+}
+
+/// [`string_bytes_16`] for sixty-four bytes.
+#[inline(always)]
+fn string_bytes_64(block: &[u8; 64]) -> (u64, u64, u64) {
+    let (mut quote, mut backslash, mut control) = (0, 0, 0);
+    for (index, chunk) in block.chunks_exact(16).enumerate() {
+        let Some(chunk) = chunk.first_chunk::<16>() else {
+            continue;
+        };
+        let (q, b, c) = string_bytes_16(chunk);
+        let shift = 16 * index;
+        quote |= q << shift;
+        backslash |= b << shift;
+        control |= c << shift;
+    }
+    (quote, backslash, control)
+}
+
+/// The bytes of a block that backslashes escape, given its backslashes and
+/// whether its first byte is escaped by the block before (`escaped_first`,
+/// updated for the next block): in a run of backslashes, every second one
+/// and the byte after a run of odd length. simdjson's branch-free
+/// `find_escaped`: runs starting on odd bits are cleared by an addition
+/// whose carry passes each run's end.
+#[inline(always)]
+fn escaped_bytes(backslash: u64, escaped_first: &mut bool) -> u64 {
+    const EVEN_BITS: u64 = 0x5555_5555_5555_5555;
+    let carried = u64::from(*escaped_first);
+    let backslash = backslash & !carried;
+    let follows_backslash = backslash << 1 | carried;
+    let odd_starts = backslash & !EVEN_BITS & !follows_backslash;
+    let (even_starts, overflow) = odd_starts.overflowing_add(backslash);
+    *escaped_first = overflow;
+    let invert = even_starts << 1;
+    (EVEN_BITS ^ invert) & follows_backslash
+}
+
 /// Fills `parsed` from `line` (its buffers already cleared), keeping what
 /// `projection` names.
 pub(crate) fn scan(parsed: &mut Parsed, line: &str, projection: &Projection) -> Result<(), Unsure> {
+    scan_dialect::<false>(parsed, line, 0, line.len(), projection)
+}
+
+/// Fills `parsed` from the JSON document written in the string value
+/// between `start` and `end` of `line` (inside its quotes, and checked by
+/// the scanner), keeping what `projection` names, without decoding the
+/// string first: kept strings without escapes are ranges of `line`.
+///
+/// In that text the document's strings are delimited by `\"`, and their own
+/// escapes are escaped again (`\\\"` for a `"` in them, `\\n` for a newline).
+/// It accepts the document only when every escape of the string is one of
+/// these and the document is one the scanner decides; anything else (an
+/// escaped `/` or `\u` outside the document's strings, whitespace written as
+/// `\n`, an escaped key) is [`Unsure`], and the caller decodes the string
+/// and parses its text instead. So what it accepts, and keeps, is what
+/// that parse of the decoded text gives.
+pub(crate) fn scan_escaped(
+    parsed: &mut Parsed,
+    line: &str,
+    start: usize,
+    end: usize,
+    projection: &Projection,
+) -> Result<(), Unsure> {
+    if start >= end {
+        return Err(Unsure);
+    }
+    scan_dialect::<true>(parsed, line, start, end, projection)
+}
+
+/// The scanner over `line` from `start` to `end`, in either dialect:
+/// `ESCAPED` reads a document written inside a string value
+/// ([`scan_escaped`]).
+fn scan_dialect<const ESCAPED: bool>(
+    parsed: &mut Parsed,
+    line: &str,
+    start: usize,
+    end: usize,
+    projection: &Projection,
+) -> Result<(), Unsure> {
     let key_scratch = std::mem::take(&mut parsed.key_scratch);
     let decoded = std::mem::take(&mut parsed.decoded_scratch);
-    let mut scanner = Scanner {
-        bytes: line.as_bytes(),
+    let mut scanner = Scanner::<ESCAPED> {
+        bytes: line.as_bytes().get(..end).ok_or(Unsure)?,
         line,
-        pos: 0,
+        pos: start,
         parsed,
         projection,
         key_scratch,
@@ -89,7 +185,10 @@ pub(crate) fn scan(parsed: &mut Parsed, line: &str, projection: &Projection) -> 
     result
 }
 
-struct Scanner<'a> {
+/// The scanner. `ESCAPED`: reading a JSON document written inside a string
+/// value ([`scan_escaped`]), where its strings open and close with `\"`.
+struct Scanner<'a, const ESCAPED: bool> {
+    /// The text up to where the document must end.
     bytes: &'a [u8],
     line: &'a str,
     pos: usize,
@@ -108,12 +207,13 @@ struct Span {
     start: usize,
     end: usize,
     escaped: bool,
-    /// Whether the string's bytes as written are ASCII (an escaped string's
-    /// `\u` escapes may still decode to other characters).
+    /// Whether the string's bytes are ASCII: known for strings without
+    /// escapes only (`false` for the others, whose `\u` escapes may decode
+    /// to other characters anyway).
     ascii: bool,
 }
 
-impl Scanner<'_> {
+impl<const ESCAPED: bool> Scanner<'_, ESCAPED> {
     /// The line: one value, with whitespace around it.
     fn document(&mut self) -> Result<(), Unsure> {
         self.whitespace();
@@ -166,9 +266,52 @@ impl Scanner<'_> {
     /// clock 0.40 against 0.38 of the floor, three runs each).
     #[inline(always)]
     fn string(&mut self) -> Result<Span, Unsure> {
+        if ESCAPED {
+            return self.escaped_string();
+        }
         self.expect(b'"')?;
         let bytes = self.bytes;
         let start = self.pos;
+        let (pos, ascii) = plain_run(bytes, start);
+        match bytes.get(pos) {
+            Some(b'"') => {
+                self.pos = pos + 1;
+                Ok(Span {
+                    start,
+                    end: pos,
+                    escaped: false,
+                    ascii,
+                })
+            }
+            // The first escape: the rest of the string is scanned escape
+            // by escape.
+            Some(b'\\') => {
+                let end = escaped_string_end(bytes, pos)?;
+                self.pos = end + 1;
+                Ok(Span {
+                    start,
+                    end,
+                    escaped: true,
+                    ascii: false,
+                })
+            }
+            // A control character, or the end of the line.
+            _ => Err(Unsure),
+        }
+    }
+
+    /// [`Scanner::string`] in the escaped dialect: a string of the document
+    /// written inside a string value, from its opening `\"` at `pos`. Its
+    /// span is the text as written; `escaped` says it holds escapes of its
+    /// own (each written `\\` and the escape). Inlined, as
+    /// [`Scanner::string`] is.
+    #[inline(always)]
+    fn escaped_string(&mut self) -> Result<Span, Unsure> {
+        let bytes = self.bytes;
+        if bytes.get(self.pos..self.pos + 2) != Some(b"\\\"") {
+            return Err(Unsure);
+        }
+        let start = self.pos + 2;
         let mut pos = start;
         let mut escaped = false;
         let mut ascii = true;
@@ -176,9 +319,15 @@ impl Scanner<'_> {
             let (stop, run_ascii) = plain_run(bytes, pos);
             ascii &= run_ascii;
             pos = stop;
-            match bytes.get(pos) {
+            // Only a backslash ends a run here: a quote would end the
+            // string value the document is written in.
+            if bytes.get(pos) != Some(&b'\\') {
+                return Err(Unsure);
+            }
+            match bytes.get(pos + 1) {
+                // `\"`: the string's closing quote.
                 Some(b'"') => {
-                    self.pos = pos + 1;
+                    self.pos = pos + 2;
                     return Ok(Span {
                         start,
                         end: pos,
@@ -186,44 +335,34 @@ impl Scanner<'_> {
                         ascii,
                     });
                 }
+                // `\\`: a backslash, opening one of the string's escapes.
                 Some(b'\\') => {
                     escaped = true;
-                    match bytes.get(pos + 1) {
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => pos += 2,
-                        Some(b'u') => {
-                            hex_escape(bytes, pos + 2)?;
-                            pos += 6;
-                        }
-                        _ => return Err(Unsure),
-                    }
+                    pos += 2 + inner_escape_len(bytes, pos + 2)?;
                 }
-                // A control character, or the end of the line.
+                // Any other escape of the string value: decode it first.
                 _ => return Err(Unsure),
             }
         }
     }
 
     /// A kept string value whose opening quote is at `pos`: a range of the
-    /// line, or, escaped, decoded into the buffer in the same pass that
-    /// checks it (an AKS audit log is a kilobyte with a hundred escapes:
-    /// scanning it, then decoding it, read it twice).
+    /// line, checked; with escapes, decoded only when something reads it
+    /// ([`Parsed::keep_escaped`]). An AKS audit log is a kilobyte with a
+    /// hundred escapes, and the rules parse it as a document, from its
+    /// escaped text, rather than read it.
     fn kept_string(&mut self) -> Result<Text, Unsure> {
-        self.expect(b'"')?;
-        let start = self.pos;
-        let (stop, _) = plain_run(self.bytes, start);
-        match self.bytes.get(stop) {
-            Some(b'"') => {
-                self.pos = stop + 1;
-                Ok(Text::Line(start as u32, stop as u32))
-            }
-            Some(b'\\') => {
-                let text_start = self.parsed.text.len() as u32;
-                let end =
-                    decode_string(self.bytes, start, &mut self.parsed.text, &mut self.decoded)?;
-                self.pos = end + 1;
-                Ok(Text::Buffer(text_start, self.parsed.text.len() as u32))
-            }
-            _ => Err(Unsure),
+        let span = self.string()?;
+        if !span.escaped {
+            Ok(Text::Line(span.start as u32, span.end as u32))
+        } else if ESCAPED {
+            // A string of a document written inside a string, with escapes
+            // of its own: decoded twice over, now (rare in audit logs).
+            let start = self.parsed.text.len() as u32;
+            decode_twice(self.bytes, &span, &mut self.parsed.text)?;
+            Ok(Text::Buffer(start, self.parsed.text.len() as u32))
+        } else {
+            Ok(self.parsed.keep_escaped(span.start, span.end))
         }
     }
 
@@ -273,7 +412,8 @@ impl Scanner<'_> {
     /// Validates a value nobody reads, keeping nothing.
     fn skip(&mut self, depth: u32) -> Result<(), Unsure> {
         match self.peek() {
-            Some(b'"') => self.string().map(drop),
+            Some(b'"') if !ESCAPED => self.string().map(drop),
+            Some(b'\\') if ESCAPED => self.string().map(drop),
             Some(b'{') => {
                 let depth = nest(depth)?;
                 let mut more = self.open(b'}');
@@ -304,7 +444,11 @@ impl Scanner<'_> {
     /// Parses a value into a slot, keeping what trie `trie` names below it.
     fn capture(&mut self, trie: u32, depth: u32) -> Result<u32, Unsure> {
         match self.peek() {
-            Some(b'"') => {
+            Some(b'"') if !ESCAPED => {
+                let text = self.kept_string()?;
+                Ok(self.parsed.push(Payload::String(text)))
+            }
+            Some(b'\\') if ESCAPED => {
                 let text = self.kept_string()?;
                 Ok(self.parsed.push(Payload::String(text)))
             }
@@ -436,6 +580,10 @@ impl Scanner<'_> {
         if !key.escaped {
             let name = self.line.get(key.start..key.end).ok_or(Unsure)?;
             return Ok(self.projection.child(trie, name, key.ascii));
+        }
+        if ESCAPED {
+            // An escaped key of a document written inside a string: rare.
+            return Err(Unsure);
         }
         let mut scratch = std::mem::take(&mut self.key_scratch);
         scratch.clear();
@@ -612,6 +760,164 @@ fn decode_string(
     let text = decoded.get(..to).ok_or(Unsure)?;
     out.push_str(std::str::from_utf8(text).map_err(|_| Unsure)?);
     Ok(from)
+}
+
+/// The position of the closing quote of a string whose first escape is at
+/// `from`, checking its escapes, and that it holds no control character.
+/// Sixteen bytes at a time: the chunk's bytes that end plain text are bits,
+/// and each escape clears the bits it covers. An AKS audit log holds about
+/// 110 escapes per kilobyte, and a plain run scanned from each escape cost
+/// more than its text.
+fn escaped_string_end(bytes: &[u8], mut from: usize) -> Result<usize, Unsure> {
+    // Sixty-four bytes at a time, the escapes found all at once.
+    let mut escaped_first = false;
+    while let Some(block) = bytes.get(from..).and_then(|rest| rest.first_chunk::<64>()) {
+        let (quote, backslash, control) = string_bytes_64(block);
+        let escaped = escaped_bytes(backslash, &mut escaped_first);
+        let end = quote & !escaped;
+        // The bytes before the closing quote (all of them without one).
+        let before = if end == 0 {
+            u64::MAX
+        } else {
+            (end & end.wrapping_neg()) - 1
+        };
+        if control & before != 0 {
+            return Err(Unsure);
+        }
+        // Escaped quotes and backslashes are escapes; any other escaped
+        // byte must be one of `/bfnrtu` (and `u` have four hex digits).
+        let mut others = escaped & !(quote | backslash) & before;
+        while others != 0 {
+            let at = from + others.trailing_zeros() as usize;
+            escape_len(bytes, at)?;
+            others &= others - 1;
+        }
+        if end != 0 {
+            return Ok(from + end.trailing_zeros() as usize);
+        }
+        from += 64;
+    }
+    // The byte after the last block's odd run of backslashes is escaped.
+    if escaped_first {
+        from += escape_len(bytes, from)?;
+    }
+    while let Some(chunk) = bytes.get(from..).and_then(|rest| rest.first_chunk::<16>()) {
+        let (mut stops, _) = string_stops_16(chunk);
+        loop {
+            if stops == 0 {
+                from += 16;
+                break;
+            }
+            let at = stops.trailing_zeros() as usize;
+            match chunk.get(at) {
+                Some(b'"') => return Ok(from + at),
+                Some(b'\\') => {
+                    let after = at + 1 + escape_len(bytes, from + at + 1)?;
+                    if after >= 16 {
+                        from += after;
+                        break;
+                    }
+                    stops &= u32::MAX << after;
+                }
+                // A control character.
+                _ => return Err(Unsure),
+            }
+        }
+    }
+    // The last bytes of the line, one at a time.
+    while let Some(&byte) = bytes.get(from) {
+        match byte {
+            b'"' => return Ok(from),
+            b'\\' => from += 1 + escape_len(bytes, from + 1)?,
+            0..=0x1f => return Err(Unsure),
+            _ => from += 1,
+        }
+    }
+    Err(Unsure)
+}
+
+/// The length of the escape after a backslash, at `at`: one of `"\\/bfnrt`,
+/// or `u` and four hex digits (not a surrogate, which is `serde_json`'s to
+/// pair).
+fn escape_len(bytes: &[u8], at: usize) -> Result<usize, Unsure> {
+    match bytes.get(at) {
+        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(1),
+        Some(b'u') => hex_escape(bytes, at + 1).map(|_| 5),
+        _ => Err(Unsure),
+    }
+}
+
+/// The length of one of a string's own escapes, written inside a string
+/// value, after the `\\` that writes its backslash (at `at`): `\"` or
+/// `\\` (its quote or backslash, escaped again), a letter of `/bfnrt`, or
+/// `u` and four hex digits (not a surrogate, which is `serde_json`'s to
+/// pair).
+fn inner_escape_len(bytes: &[u8], at: usize) -> Result<usize, Unsure> {
+    match bytes.get(at) {
+        Some(b'\\') => match bytes.get(at + 1) {
+            Some(b'"' | b'\\') => Ok(2),
+            _ => Err(Unsure),
+        },
+        Some(b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(1),
+        Some(b'u') => hex_escape(bytes, at + 1).map(|_| 5),
+        _ => Err(Unsure),
+    }
+}
+
+/// Appends the text of a string of a document written inside a string
+/// value ([`Scanner::escaped_string`]'s span), its escapes decoded: the
+/// string value's, then the string's own.
+fn decode_twice(bytes: &[u8], span: &Span, out: &mut String) -> Result<(), Unsure> {
+    let text = bytes.get(span.start..span.end).ok_or(Unsure)?;
+    let mut at = 0;
+    while let Some(&byte) = text.get(at) {
+        if byte != b'\\' {
+            // A run of plain text, whole (UTF-8 sequences included).
+            let run = text[at..]
+                .iter()
+                .position(|&b| b == b'\\')
+                .map_or(text.len(), |len| at + len);
+            out.push_str(std::str::from_utf8(&text[at..run]).map_err(|_| Unsure)?);
+            at = run;
+            continue;
+        }
+        // `\\` and the escape after it.
+        if text.get(at + 1) != Some(&b'\\') {
+            return Err(Unsure);
+        }
+        let escape = at + 2;
+        let length = inner_escape_len(text, escape)?;
+        let character = match text.get(escape) {
+            Some(b'\\') => char::from(*text.get(escape + 1).ok_or(Unsure)?),
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => hex_escape(text, escape + 1)?,
+            _ => return Err(Unsure),
+        };
+        out.push(character);
+        at = escape + length;
+    }
+    Ok(())
+}
+
+/// Appends the text of the string between `start` and `end` of `bytes`
+/// (inside its quotes), which [`Scanner::string`] checked, to `out`.
+pub(crate) fn decode_checked(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    out: &mut String,
+    decoded: &mut Vec<u8>,
+) -> Result<(), Unsure> {
+    if decode_string(bytes, start, out, decoded)? == end {
+        Ok(())
+    } else {
+        Err(Unsure)
+    }
 }
 
 /// Appends the text of a scanned string to `out` ([`decode_string`]).

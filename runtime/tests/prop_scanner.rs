@@ -3,10 +3,12 @@
 //! of every kind, duplicate and case-variant keys, numbers spelled in every
 //! JSON way) and on mutations of it, `Parsed::parse` (the scanner, falling
 //! back to `serde_json`) keeps exactly what `Parsed::parse_with_serde` keeps,
-//! and refuses exactly the lines it refuses, with the same message.
+//! and refuses exactly the lines it refuses, with the same message. A JSON
+//! document written in a string value (AKS's `properties.log`), parsed from
+//! the line as written, is the document its decoded text parses to.
 
 use proptest::prelude::*;
-use rulec_runtime::projection::{Parsed, Projected, Projection};
+use rulec_runtime::projection::{EmbeddedDocument, Parsed, Projected, Projection};
 use rulec_runtime::Node;
 
 /// A JSON value, rendered to text by [`render`] with the spelling choices
@@ -67,6 +69,21 @@ fn text() -> impl Strategy<Value = String> {
             0..10
         )
         .prop_map(|chars| chars.into_iter().collect()),
+        // Long and dense with escapes: runs of backslashes across the
+        // scanner's sixty-four-byte blocks.
+        proptest::collection::vec(
+            prop_oneof![
+                3 => Just('a'),
+                2 => Just('\\'),
+                2 => Just('"'),
+                1 => Just('/'),
+                1 => Just('\n'),
+                1 => Just('é'),
+                1 => Just('\u{1}'),
+            ],
+            40..200
+        )
+        .prop_map(|chars| chars.into_iter().collect()),
     ]
 }
 
@@ -109,6 +126,9 @@ struct Style {
     escape_all: bool,
     /// Escape `/` as `\/`.
     escape_slash: bool,
+    /// Whitespace between tokens is spaces only (a document written in a
+    /// string then needs no escape for it).
+    only_spaces: bool,
 }
 
 fn style() -> impl Strategy<Value = Style> {
@@ -117,12 +137,40 @@ fn style() -> impl Strategy<Value = Style> {
             spaces,
             escape_all,
             escape_slash,
+            only_spaces: false,
         }
     })
 }
 
+/// Mostly the spellings that a document written in a string is parsed from
+/// as written: whitespace of spaces only, and no escapes beyond those
+/// needed (a string written otherwise is decoded first).
+fn embedded_style() -> impl Strategy<Value = Style> {
+    prop_oneof![
+        3 => (any::<u8>(), any::<bool>(), any::<bool>()).prop_map(|(spaces, escape_all, escape_slash)| Style {
+            spaces,
+            escape_all,
+            escape_slash,
+            only_spaces: true,
+        }),
+        1 => style(),
+    ]
+}
+
+/// Mostly the plain spelling of the string holding a document.
+fn outer_style() -> impl Strategy<Value = Style> {
+    prop_oneof![
+        3 => Just(Style { spaces: 0, escape_all: false, escape_slash: false, only_spaces: false }),
+        1 => style(),
+    ]
+}
+
 fn space(out: &mut String, style: Style, at: usize) {
     if style.spaces % 3 == 0 {
+        return;
+    }
+    if style.only_spaces {
+        out.push(' ');
         return;
     }
     let chars = [" ", "\t", "\n", "\r", "  "];
@@ -233,6 +281,52 @@ fn check(line: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The key paths kept of embedded documents: `None` keeps everything.
+fn document_paths() -> Vec<Option<Vec<&'static [&'static str]>>> {
+    vec![
+        None,
+        Some(vec![]),
+        Some(vec![
+            &["verb"][..],
+            &["user", "username"],
+            &["a"],
+            &["kind"],
+        ]),
+        Some(vec![&["user"][..], &["a", "a"]]),
+    ]
+}
+
+/// `document` written in the string value `log` of a line (in `style`):
+/// the document the fast path parses from it is the one its text decodes
+/// to, and it is there exactly when that one is.
+fn check_embedded(document: &str, style: Style) -> Result<(), TestCaseError> {
+    let mut line = String::from(r#"{"p_log_type":"T","log":"#);
+    render_str(&mut line, document, style);
+    line.push('}');
+    for paths in document_paths() {
+        let outer = Projection::new([&["log"][..]]);
+        let (outer, inner) = match &paths {
+            None => (outer, Projection::everything()),
+            Some(paths) => (
+                outer.with_documents(paths.iter().copied()),
+                Projection::new(paths.iter().copied()),
+            ),
+        };
+        let mut parsed = Parsed::new();
+        prop_assert!(parsed.parse(&line, &outer).is_ok(), "{}", line);
+        let log = parsed.root(&line).get("log");
+        let ours = log.and_then(|log| log.decoded_document()).flatten();
+        let mut theirs = EmbeddedDocument::default();
+        let truthy = theirs.decode_with(document, &inner);
+        prop_assert_eq!(ours.is_some(), truthy, "{}", line);
+        if let Some(ours) = ours {
+            let result = same(ours, theirs.root());
+            prop_assert!(result.is_ok(), "{line}: {result:?}");
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -265,6 +359,39 @@ proptest! {
         let end = line[at..].chars().next().map_or(at, |c| at + c.len_utf8());
         line.replace_range(at..end, insert);
         check(&line)?;
+    }
+
+    #[test]
+    fn a_document_in_a_string_is_the_one_its_text_decodes_to(
+        value in json(),
+        style in embedded_style(),
+        outer in outer_style(),
+    ) {
+        let mut document = String::new();
+        render(&mut document, &value, style);
+        check_embedded(&document, outer)?;
+    }
+
+    #[test]
+    fn a_broken_document_in_a_string_is_refused_as_its_text_is(
+        value in json(),
+        style in embedded_style(),
+        outer in outer_style(),
+        cut in any::<prop::sample::Index>(),
+        insert in prop_oneof![
+            Just(""), Just(","), Just("\""), Just("\\"), Just("}"), Just("]"), Just("x"),
+            Just("\u{1}"), Just("\t"), Just("\n"), Just("\\q"), Just("\\u12"), Just("\\ud800"),
+        ],
+    ) {
+        let mut document = String::new();
+        render(&mut document, &value, style);
+        let mut at = cut.index(document.len() + 1);
+        while !document.is_char_boundary(at) {
+            at -= 1;
+        }
+        let end = document[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+        document.replace_range(at..end, insert);
+        check_embedded(&document, outer)?;
     }
 }
 
@@ -317,5 +444,34 @@ fn the_scanner_leaves_the_rare_and_the_invalid_to_serde_json() {
         );
         // And the whole parse answers as serde_json does.
         check(line).expect("the fallback agrees");
+    }
+}
+
+/// Escapes at every offset from a string's first escape, so that some
+/// straddle the scanner's sixty-four-byte blocks: the scanner decides them
+/// (a wrong guess would fall back to `serde_json`, and the tests above
+/// could not tell), and keeps what `serde_json` keeps.
+#[test]
+fn escapes_across_the_scanners_blocks_are_decided() {
+    let escapes = [r#"\""#, r"\\", r#"\\\""#, r"\\\\", r"\n", r"\u00e9", r"\/"];
+    let cases = (0..140).flat_map(|gap| {
+        escapes
+            .into_iter()
+            .flat_map(move |escape| [(gap, escape, 0), (gap, escape, 70)])
+    });
+    for (gap, escape, tail) in cases {
+        // With a tail, the string ends inside a block; without, in the
+        // line's last bytes, after the last block.
+        let text = format!(r"\t{}{escape}{}", "a".repeat(gap), "b".repeat(tail));
+        let line = format!(r#"{{"p_log_type":"T","t":1,"s":"{text}"}}"#);
+        let mut parsed = Parsed::new();
+        assert!(
+            parsed
+                .parse_with_scanner(&line, &Projection::everything())
+                .is_ok(),
+            "{line}"
+        );
+        let value: serde_json::Value = serde_json::from_str(&line).expect("valid JSON");
+        assert_eq!(parsed.root(&line).to_json(), value, "{line}");
     }
 }
