@@ -1090,7 +1090,7 @@ impl<'d> Node<'d> for Projected<'d> {
     }
 
     /// Inlined into the matchers: a path found already for this line costs
-    /// a table look-up; the walk is [`Projected::walk_and_remember`].
+    /// a table look-up; the walk is `Projected::walk_and_remember`.
     #[inline]
     fn lookup(self, path: &KeyPath) -> Option<Self> {
         if let Some(entry) = self.remembered(path) {

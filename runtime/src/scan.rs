@@ -23,7 +23,7 @@
 //! Kept string values with escapes are checked, not decoded: they are
 //! decoded when something reads them. A JSON document written in such a
 //! string (AKS's `properties.log`) is parsed from the line as written, in
-//! the scanner's escaped dialect ([`scan_escaped`]), where the document's
+//! the scanner's escaped dialect (`scan_escaped`), where the document's
 //! strings open and close with `\"`: reading the log once instead of
 //! decoding it, then parsing the copy.
 
