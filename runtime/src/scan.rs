@@ -283,8 +283,8 @@ impl<const ESCAPED: bool> Scanner<'_, ESCAPED> {
                     ascii,
                 })
             }
-            // The first escape: the rest of the string is scanned escape
-            // by escape.
+            // The first escape: the rest of the string goes sixty-four
+            // bytes at a time.
             Some(b'\\') => {
                 let end = escaped_string_end(bytes, pos)?;
                 self.pos = end + 1;
@@ -764,10 +764,12 @@ fn decode_string(
 
 /// The position of the closing quote of a string whose first escape is at
 /// `from`, checking its escapes, and that it holds no control character.
-/// Sixteen bytes at a time: the chunk's bytes that end plain text are bits,
-/// and each escape clears the bits it covers. An AKS audit log holds about
-/// 110 escapes per kilobyte, and a plain run scanned from each escape cost
-/// more than its text.
+/// Sixty-four bytes at a time, the escaped bytes found all at once
+/// ([`escaped_bytes`]); the line's last bytes sixteen at a time, each escape
+/// clearing the bits of the bytes it covers, then one at a time. An AKS
+/// audit log holds about 110 escapes per kilobyte, and a plain run scanned
+/// from each escape cost more than its text (callgrind: 3.7 M instructions
+/// for the seed rule's 2,414 events an escape at a time, 1.5 M now).
 fn escaped_string_end(bytes: &[u8], mut from: usize) -> Result<usize, Unsure> {
     // Sixty-four bytes at a time, the escapes found all at once.
     let mut escaped_first = false;
