@@ -201,11 +201,6 @@ impl Detector {
         &self.projection
     }
 
-    /// What the fast path keeps of an event that matched, for the outputs.
-    pub fn output_projection(&self) -> &Projection {
-        &self.outputs
-    }
-
     /// The fast path: parses `line` once, keeping only what the rules read
     /// (into `scratch`, reused from line to line), runs the matchers on that,
     /// and parses the event again only when a rule matched, keeping what the

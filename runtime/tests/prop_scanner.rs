@@ -281,6 +281,16 @@ fn check(line: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Drops the character of `text` at `cut` (if any) and puts `insert` there.
+fn mutate(text: &mut String, cut: prop::sample::Index, insert: &str) {
+    let mut at = cut.index(text.len() + 1);
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+    text.replace_range(at..end, insert);
+}
+
 /// The key paths kept of embedded documents: `None` keeps everything.
 fn document_paths() -> Vec<Option<Vec<&'static [&'static str]>>> {
     vec![
@@ -351,13 +361,7 @@ proptest! {
     ) {
         let mut line = String::new();
         render(&mut line, &value, style);
-        let mut at = cut.index(line.len() + 1);
-        while !line.is_char_boundary(at) {
-            at -= 1;
-        }
-        // Drop the character at `at` (if any) and put `insert` there.
-        let end = line[at..].chars().next().map_or(at, |c| at + c.len_utf8());
-        line.replace_range(at..end, insert);
+        mutate(&mut line, cut, insert);
         check(&line)?;
     }
 
@@ -385,12 +389,7 @@ proptest! {
     ) {
         let mut document = String::new();
         render(&mut document, &value, style);
-        let mut at = cut.index(document.len() + 1);
-        while !document.is_char_boundary(at) {
-            at -= 1;
-        }
-        let end = document[at..].chars().next().map_or(at, |c| at + c.len_utf8());
-        document.replace_range(at..end, insert);
+        mutate(&mut document, cut, insert);
         check_embedded(&document, outer)?;
     }
 }
