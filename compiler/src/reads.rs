@@ -2,13 +2,14 @@
 //!
 //! The match logic (`InlineFilters`, `Detection`, `Condition`) is read from
 //! every event; the outputs (title, dedup string, `Unique`, dynamic
-//! severities, templated texts, alert context, and the event time) only from
-//! the events that match, in a second, narrower parse. A path lists object keys from the
-//! event's root; list steps are left out (the fast path keeps every element
-//! of a list it passes through), and the value at the end of a path is kept
-//! whole. A transform that reads relative to list elements (`Each`'s
-//! `Where`/`To`, `After`'s `Where`, a list comprehension's `Expressions`)
-//! reads inside its list, which is kept whole already.
+//! severities, templated texts, alert context, and the event time) only
+//! from the events that match, in a second, narrower parse. A path lists
+//! object keys from the event's root; list steps are left out (the fast
+//! path keeps every element of a list it passes through), and the value at
+//! the end of a path is kept whole. A transform that reads relative to
+//! list elements (`Each`'s `Where`/`To`, `After`'s `Where`, a list
+//! comprehension's `Expressions`) reads inside its list, which is kept whole
+//! already.
 
 use std::collections::BTreeSet;
 
