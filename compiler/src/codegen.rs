@@ -823,8 +823,8 @@ impl Gen<'_> {
                         if __single.truthy() { __rt::transform::descend(__single, &[#(#steps),*]) } else { __rt::Val::Missing }
                     }};
                 }
-                let base = match self.model.and_then(|m| m.mapping(name)) {
-                    Some(mapping) => self.typed_value(mapping),
+                let base = match self.model.and_then(|m| Some((m, m.mapping(name)?))) {
+                    Some((model, mapping)) => self.mapping_value(model, name, mapping),
                     None => quote! { __rt::transform::udm_fallback(event, #name) },
                 };
                 if rest.is_empty() {
@@ -835,6 +835,39 @@ impl Gen<'_> {
                 }
             }
         }
+    }
+
+    /// A data-model field's value. A computed one (a condition, a choice, a
+    /// split) is remembered per event under a key naming the data model, the
+    /// field and a digest of its code, so every rule that reads it shares
+    /// one computation (`rulec_runtime::field_key`); a path needs nothing
+    /// more, the parse remembers paths already.
+    fn mapping_value(&self, model: &DataModelIr, name: &str, mapping: &ValueExpr) -> TokenStream {
+        let value = self.typed_value(mapping);
+        let computed = matches!(
+            mapping,
+            ValueExpr::If { .. }
+                | ValueExpr::FirstTruthy(_)
+                | ValueExpr::FirstPresent(_)
+                | ValueExpr::SplitPart { .. }
+                | ValueExpr::AfterLast { .. }
+                | ValueExpr::Text(_)
+                | ValueExpr::DictGet { .. }
+                | ValueExpr::Element { .. }
+        );
+        if !computed || self.value(mapping).1 == Root::Document {
+            return value;
+        }
+        let key = format!(
+            "{}/{}/{:016x}",
+            model.id,
+            name,
+            fnv1a(value.to_string().as_bytes())
+        );
+        quote! {{
+            static __FIELD: __rt::FieldKey = __rt::FieldKey::new(#key);
+            __rt::Node::remember_field(event, &__FIELD, || ::core::result::Result::Ok(#value))?
+        }}
     }
 
     /// A value expression with its node type spelled out, so computed strings type-check.
@@ -1215,6 +1248,13 @@ fn json_tokens(value: &serde_json::Value) -> TokenStream {
             quote! {{ let mut __map = __rt::serde_json::Map::with_capacity(#len); #(#entries)* __rt::serde_json::Value::Object(__map) }}
         }
     }
+}
+
+/// The 64-bit FNV-1a digest of `bytes`: stable across builds and platforms.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn doc_ident(index: usize) -> Ident {

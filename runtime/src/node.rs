@@ -102,6 +102,20 @@ pub trait Node<'a>: Copy + 'a {
         path.walk(self)
     }
 
+    /// The value of a computed data-model field, read from this node as the
+    /// event's root: `compute` runs unless the representation remembers the
+    /// field from an earlier read of this event (the fast path's does, so
+    /// every rule of a log type shares one computation).
+    #[inline]
+    fn remember_field(
+        self,
+        key: &crate::field_key::FieldKey,
+        compute: impl FnOnce() -> Result<crate::val::Val<'a, Self>, crate::RuleError>,
+    ) -> Result<crate::val::Val<'a, Self>, crate::RuleError> {
+        let _ = key;
+        compute()
+    }
+
     /// Whether the node is an empty array or object (always false for scalars).
     fn is_empty(self) -> bool {
         self.len() == 0

@@ -25,14 +25,17 @@
 //! - a repeated key replaces the earlier member's value in place, as
 //!   `serde_json::Value` does.
 
+use std::borrow::Cow;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
 use std::sync::Arc;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use crate::field_key::FieldKey;
 use crate::key_path::KeyPath;
 use crate::node::{eq_ignore_case, Kind, Node, Number};
+use crate::val::Val;
 
 const NONE: u32 = u32::MAX;
 
@@ -368,8 +371,50 @@ pub struct Parsed {
     /// `generation << 32 | slot` (`NONE` for nothing); entries of another
     /// generation are from earlier parses.
     found: Vec<Cell<u64>>,
+    /// What each computed data-model field ([`FieldKey`]) was in this
+    /// parse, by field id; entries of another generation are from earlier
+    /// parses.
+    fields: Vec<Cell<HeldField>>,
     /// Counts parses (never 0 once parsed, so zeroed entries are stale).
     generation: u32,
+}
+
+/// A computed data-model field's value as a parse remembers it, in the
+/// parse's generation.
+#[derive(Debug, Clone, Copy, Default)]
+struct HeldField {
+    generation: u32,
+    value: Held,
+}
+
+/// A value without its borrows: where in the parse it is. Values that are
+/// not in the parse (an owned string, a list, JSON, a node of an embedded
+/// document) are not held, and are computed at each read.
+#[derive(Debug, Clone, Copy, Default)]
+enum Held {
+    /// Nothing held.
+    #[default]
+    Nothing,
+    /// [`Val::Missing`].
+    Missing,
+    /// A node of the parse, by slot.
+    Node(u32),
+    /// A string borrowed from the line, by range.
+    Line(u32, u32),
+    /// A string borrowed from the parse's buffer of decoded text, by range.
+    Buffer(u32, u32),
+    /// The empty string.
+    Empty,
+}
+
+/// Where `part` lies in `whole`, when it is a slice of it.
+fn range_in(whole: &str, part: &str) -> Option<(u32, u32)> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    if end > whole.len() {
+        return None;
+    }
+    Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
 }
 
 /// A JSON document embedded in a string (AKS's `properties.log`), decoded
@@ -550,17 +595,24 @@ impl Parsed {
         deserializer.end()
     }
 
-    /// Starts a new generation of [`Parsed::found`], sized for every path
-    /// with an id so far.
+    /// Starts a new generation of [`Parsed::found`] and [`Parsed::fields`],
+    /// sized for every path and field with an id so far.
     fn forget_paths(&mut self) {
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
             self.found.iter().for_each(|entry| entry.set(0));
+            self.fields
+                .iter()
+                .for_each(|entry| entry.set(HeldField::default()));
             self.generation = 1;
         }
         let interned = crate::key_path::interned_count() as usize;
         if self.found.len() < interned {
             self.found.resize_with(interned, Cell::default);
+        }
+        let fields = crate::field_key::interned_count() as usize;
+        if self.fields.len() < fields {
+            self.fields.resize_with(fields, Cell::default);
         }
     }
 
@@ -1002,6 +1054,56 @@ impl<'d> Projected<'d> {
         u64::from(self.parsed.generation) << 32
     }
 
+    /// Where the parse remembers a computed field, when this node is the
+    /// root and the field had its id before this parse.
+    #[inline(always)]
+    fn remembered_field(self, key: &FieldKey) -> Option<&'d Cell<HeldField>> {
+        if self.slot != 0 {
+            return None;
+        }
+        self.parsed.fields.get(key.id() as usize)
+    }
+
+    /// `value` without its borrows, when it is part of this parse.
+    fn hold(self, value: &Val<'d, Self>) -> Held {
+        match value {
+            Val::Missing => Held::Missing,
+            Val::Node(node)
+                if std::ptr::eq(node.parsed, self.parsed) && std::ptr::eq(node.line, self.line) =>
+            {
+                Held::Node(node.slot)
+            }
+            Val::Str(Cow::Borrowed("")) => Held::Empty,
+            Val::Str(Cow::Borrowed(text)) => {
+                if let Some((start, end)) = range_in(self.line, text) {
+                    Held::Line(start, end)
+                } else if let Some((start, end)) = range_in(&self.parsed.text, text) {
+                    Held::Buffer(start, end)
+                } else {
+                    Held::Nothing
+                }
+            }
+            _ => Held::Nothing,
+        }
+    }
+
+    /// The value [`Projected::hold`] made `held`, when it held one.
+    #[inline]
+    fn recall(self, held: Held) -> Option<Val<'d, Self>> {
+        Some(match held {
+            Held::Nothing => return None,
+            Held::Missing => Val::Missing,
+            Held::Node(slot) => Val::Node(self.at(slot)),
+            Held::Line(start, end) => {
+                Val::Str(Cow::Borrowed(self.line.get(start as usize..end as usize)?))
+            }
+            Held::Buffer(start, end) => Val::Str(Cow::Borrowed(
+                self.parsed.text.get(start as usize..end as usize)?,
+            )),
+            Held::Empty => Val::Str(Cow::Borrowed("")),
+        })
+    }
+
     /// Walks `path` and remembers what it found, for the next reads of this
     /// line.
     #[inline(never)]
@@ -1087,6 +1189,31 @@ impl<'d> Node<'d> for Projected<'d> {
             at = member.next_sibling;
         }
         first_ignoring_case
+    }
+
+    /// Inlined into the matchers: a field computed already for this line
+    /// costs a table look-up.
+    #[inline]
+    fn remember_field(
+        self,
+        key: &FieldKey,
+        compute: impl FnOnce() -> Result<Val<'d, Self>, crate::RuleError>,
+    ) -> Result<Val<'d, Self>, crate::RuleError> {
+        let Some(entry) = self.remembered_field(key) else {
+            return compute();
+        };
+        let held = entry.get();
+        if held.generation == self.parsed.generation {
+            if let Some(value) = self.recall(held.value) {
+                return Ok(value);
+            }
+        }
+        let value = compute()?;
+        entry.set(HeldField {
+            generation: self.parsed.generation,
+            value: self.hold(&value),
+        });
+        Ok(value)
     }
 
     /// Inlined into the matchers: a path found already for this line costs
@@ -1203,6 +1330,74 @@ mod tests {
         parsed.parse(line, &projection).expect("valid JSON");
         let json = parsed.root(line).to_json();
         (parsed, json)
+    }
+
+    #[test]
+    fn computed_fields_are_computed_once_per_parse_and_not_across_lines() {
+        static VERB: FieldKey = FieldKey::new("test/verb");
+        static STATUS: FieldKey = FieldKey::new("test/status");
+        static EMPTY: FieldKey = FieldKey::new("test/empty");
+        static MISSING: FieldKey = FieldKey::new("test/missing");
+        static OWNED: FieldKey = FieldKey::new("test/owned");
+        static FAILING: FieldKey = FieldKey::new("test/failing");
+        // Generated code's keys have their ids from the first event on.
+        for key in [&VERB, &STATUS, &EMPTY, &MISSING, &OWNED, &FAILING] {
+            key.id();
+        }
+        let projection = Projection::new([&["methodName"][..], &["status"]]);
+        let mut parsed = Parsed::new();
+        let calls = Cell::new(0);
+        // Reads `key` twice, counting computations, and gives the value as JSON.
+        let read_twice = |root: Projected<'_>,
+                          key: &FieldKey,
+                          value: &dyn Fn(
+            Projected<'_>,
+        )
+            -> Result<serde_json::Value, crate::RuleError>| {
+            calls.set(0);
+            let mut seen = Vec::new();
+            for _ in 0..2 {
+                let got = root.remember_field(key, || {
+                    calls.set(calls.get() + 1);
+                    match key.name() {
+                        "test/verb" => Ok(root
+                            .get("methodName")
+                            .and_then(Node::as_str)
+                            .and_then(|m| m.rsplit('.').next())
+                            .map_or(Val::Missing, |verb| Val::Str(Cow::Borrowed(verb)))),
+                        "test/status" => Ok(Val::from_node(root.get("status"))),
+                        "test/empty" => Ok(Val::Str(Cow::Borrowed(""))),
+                        "test/missing" => Ok(Val::Missing),
+                        "test/owned" => Ok(Val::Str(Cow::Owned(String::from("computed")))),
+                        _ => Err(crate::RuleError::new("raised")),
+                    }
+                });
+                seen.push(got.map(|v| v.to_json()));
+            }
+            assert_eq!(seen[0], seen[1], "{}", key.name());
+            assert_eq!(seen[0], value(root), "{}", key.name());
+            calls.get()
+        };
+        let first = r#"{"methodName": "io.k8s.core.v1.secrets.get", "status": {"code": 403}}"#;
+        parsed.parse(first, &projection).expect("valid JSON");
+        let root = parsed.root(first);
+        assert_eq!(read_twice(root, &VERB, &|_| Ok(json!("get"))), 1);
+        assert_eq!(read_twice(root, &STATUS, &|_| Ok(json!({"code": 403}))), 1);
+        assert_eq!(read_twice(root, &EMPTY, &|_| Ok(json!(""))), 1);
+        assert_eq!(read_twice(root, &MISSING, &|_| Ok(Value::Null)), 1);
+        // What is not part of the parse, and errors, are computed each time.
+        assert_eq!(read_twice(root, &OWNED, &|_| Ok(json!("computed"))), 2);
+        let raised = |_: Projected<'_>| Err(crate::RuleError::new("raised"));
+        assert_eq!(read_twice(root, &FAILING, &raised), 2);
+        // Below the root nothing is remembered.
+        let status = root.get("status").expect("kept");
+        assert_eq!(read_twice(status, &STATUS, &|_| Ok(Value::Null)), 2);
+        // The next line computes its own.
+        let second = r#"{"methodName": "io.k8s.core.v1.secrets.list", "status": null}"#;
+        parsed.parse(second, &projection).expect("valid JSON");
+        let root = parsed.root(second);
+        assert_eq!(read_twice(root, &VERB, &|_| Ok(json!("list"))), 1);
+        assert_eq!(read_twice(root, &STATUS, &|_| Ok(Value::Null)), 1);
     }
 
     #[test]
