@@ -1081,8 +1081,9 @@ impl Gen<'_> {
             }
             ValueExpr::DocGet { doc, key } => {
                 let access = self.document_access(doc);
+                let path = key_path_tokens(&[key], false);
                 (
-                    quote! { match #access { ::core::option::Option::Some(__doc) => __rt::transform::dict_get(&__rt::Val::Node(__doc), #key, false)?, ::core::option::Option::None => __rt::Val::Missing } },
+                    quote! { match #access { ::core::option::Option::Some(__doc) => __rt::transform::doc_get(__doc, #path)?, ::core::option::Option::None => __rt::Val::Missing } },
                     Root::Document,
                 )
             }

@@ -42,6 +42,11 @@ impl KeyPath {
         }
     }
 
+    /// The path's keys.
+    pub fn keys(&self) -> &'static [&'static str] {
+        self.keys
+    }
+
     /// The path's identity: equal for equal paths, below [`interned_count`].
     pub fn id(&self) -> u32 {
         *self

@@ -169,6 +169,23 @@ pub fn dict_get<'a, N: Node<'a>>(
     }
 }
 
+/// Python's `document.get(key)` on a decoded document, the key exact (the
+/// one-key `path`): [`dict_get`], with the look-up remembered per document
+/// like every path's, so the rules of a log type find the member once.
+pub fn doc_get<'a, N: Node<'a>>(
+    document: N,
+    path: &crate::key_path::KeyPath,
+) -> Result<Val<'a, N>, RuleError> {
+    match document.kind() {
+        Kind::Object => Ok(Val::from_node(document.lookup(path))),
+        Kind::Null => Ok(Val::Missing),
+        _ => Err(RuleError::new(format!(
+            "AttributeError: decoded value has no attribute 'get' (reading '{}')",
+            path.keys().join(".")
+        ))),
+    }
+}
+
 /// `str(value)` with `None` read as `""` (Python's `str(deep_get(..., default=""))`).
 pub fn text_or_empty<'a, N: Node<'a>>(value: &Val<'a, N>) -> Cow<'a, str> {
     match value {
