@@ -350,10 +350,12 @@ pub struct Parsed {
     slots: Vec<Slot>,
     pub(crate) text: String,
     /// JSON documents embedded in string slots (AKS's `properties.log`),
-    /// decoded on first use and shared by every rule: one cell per slot.
-    documents: Vec<OnceCell<Option<EmbeddedDocument>>>,
+    /// decoded on first use and shared by every rule: one cell per slot,
+    /// boxed, so that a line's cells are a few bytes each to set up and
+    /// clear (a document's buffers are hundreds).
+    documents: Vec<OnceCell<Option<Box<EmbeddedDocument>>>>,
     /// Buffers of documents decoded for earlier lines, for reuse.
-    spare: RefCell<Vec<EmbeddedDocument>>,
+    spare: RefCell<Vec<Box<EmbeddedDocument>>>,
     /// What to keep of the documents (the line's projection's): everything
     /// when `None`.
     document_projection: Option<Arc<Projection>>,
