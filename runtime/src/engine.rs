@@ -217,13 +217,17 @@ impl Detector {
         }
         let (known_log_type, matched, mut evaluation) = self.match_projected(scratch.root(line))?;
         let (Some(first), Some(known)) = (matched.first(), known_log_type) else {
-            // No match: the log type as the line spells it (checked above).
+            // No match: the log type as the line spells it (checked above),
+            // which is the rule set's name for it when it has one.
             let scratch: &'l Parsed = scratch;
-            let log_type = scratch
-                .root(line)
-                .get(P_LOG_TYPE)
-                .and_then(Node::as_str)
-                .ok_or(EventError::NoLogType)?;
+            let log_type = match known_log_type {
+                Some(known) => known,
+                None => scratch
+                    .root(line)
+                    .get(P_LOG_TYPE)
+                    .and_then(Node::as_str)
+                    .ok_or(EventError::NoLogType)?,
+            };
             return Ok(LineEvaluation {
                 log_type,
                 known_log_type,
