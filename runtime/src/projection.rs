@@ -354,7 +354,9 @@ pub struct Parsed {
     /// boxed, so that a line's cells are a few bytes each to set up and
     /// clear (a document's buffers are hundreds).
     documents: Vec<OnceCell<Option<Box<EmbeddedDocument>>>>,
-    /// Buffers of documents decoded for earlier lines, for reuse.
+    /// Buffers of documents decoded for earlier lines, for reuse (boxed as
+    /// the cells hold them: they move between the two, the box alone).
+    #[allow(clippy::vec_box)]
     spare: RefCell<Vec<Box<EmbeddedDocument>>>,
     /// What to keep of the documents (the line's projection's): everything
     /// when `None`.
