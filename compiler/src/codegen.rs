@@ -843,7 +843,8 @@ impl Gen<'_> {
     /// one computation (`rulec_runtime::field_key`); a path needs nothing
     /// more, the parse remembers paths already.
     fn mapping_value(&self, model: &DataModelIr, name: &str, mapping: &ValueExpr) -> TokenStream {
-        let value = self.typed_value(mapping);
+        let (tokens, root) = self.value(mapping);
+        let value = typed(tokens, root);
         let computed = matches!(
             mapping,
             ValueExpr::If { .. }
@@ -855,7 +856,7 @@ impl Gen<'_> {
                 | ValueExpr::DictGet { .. }
                 | ValueExpr::Element { .. }
         );
-        if !computed || self.value(mapping).1 == Root::Document {
+        if !computed || root == Root::Document {
             return value;
         }
         let key = format!(
@@ -873,11 +874,7 @@ impl Gen<'_> {
     /// A value expression with its node type spelled out, so computed strings type-check.
     fn typed_value(&self, value: &ValueExpr) -> TokenStream {
         let (tokens, root) = self.value(value);
-        let ty = match root {
-            Root::Event => quote! { N },
-            Root::Document => quote! { __rt::projection::Projected<'_> },
-        };
-        quote! {{ let __value: __rt::Val<'_, #ty> = #tokens; __value }}
+        typed(tokens, root)
     }
 
     fn value(&self, value: &ValueExpr) -> (TokenStream, Root) {
@@ -1249,6 +1246,15 @@ fn json_tokens(value: &serde_json::Value) -> TokenStream {
             quote! {{ let mut __map = __rt::serde_json::Map::with_capacity(#len); #(#entries)* __rt::serde_json::Value::Object(__map) }}
         }
     }
+}
+
+/// `tokens`, a value read from `root`, with its node type spelled out.
+fn typed(tokens: TokenStream, root: Root) -> TokenStream {
+    let ty = match root {
+        Root::Event => quote! { N },
+        Root::Document => quote! { __rt::projection::Projected<'_> },
+    };
+    quote! {{ let __value: __rt::Val<'_, #ty> = #tokens; __value }}
 }
 
 /// The 64-bit FNV-1a digest of `bytes`: stable across builds and platforms.
