@@ -5,6 +5,7 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
+use crate::guards::{leading_guards, GuardIr, GuardKind};
 use crate::ir::ContextValue;
 use crate::ir::{
     CmpOp, DataModelIr, Expr, Fallback, FieldRef, Lit, NumLit, PairOp, Quantifier, RuleIr, Seg,
@@ -35,10 +36,14 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
     let lt_modules: Vec<Ident> = (0..log_types.len())
         .map(|i| format_ident!("log_type_{}", i))
         .collect();
+    let guards = leading_guards(&rule.condition);
+    let mut guard_entries = Vec::new();
     let specialised = log_types.iter().zip(&lt_modules).map(|(log_type, m)| {
         let model = rule.data_model(log_type);
         let gen = Gen { model };
         let body = gen.log_type_functions(rule);
+        let (readers, entries) = gen.guard_readers(log_type, m, &guards);
+        guard_entries.extend(entries);
         let doc = format!(
             "Log type {}{}.",
             doc_text(log_type),
@@ -52,9 +57,12 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
                 #[allow(unused_imports)]
                 use ::rulec_runtime as __rt;
                 #body
+                #readers
             }
         }
     });
+    // Collected before `guard_entries` is read below.
+    let specialised: Vec<TokenStream> = specialised.collect();
     let dispatch = |function: Ident, ret: TokenStream, default: TokenStream| {
         let arms = log_types
             .iter()
@@ -151,6 +159,8 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
                 .resolve(&META)
             }
             fn event_time_projected(log_type: &str, event: __rt::projection::Projected<'_>) -> ::core::option::Option<__rt::Timestamp> { event_time(log_type, event) }
+            /// The rule's leading conditions, tested by the engine before it calls the rule.
+            static GUARDS: &[__rt::Guard] = &[#(#guard_entries),*];
             /// The rule as an object-safe handle over `serde_json::Value` events.
             pub static RULE: __rt::CompiledRule = __rt::CompiledRule {
                 meta: &META,
@@ -165,6 +175,7 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
                 event_time: event_time_json,
                 detect_projected,
                 event_time_projected,
+                guards: GUARDS,
                 tests: TESTS,
             };
             #tests
@@ -538,6 +549,62 @@ impl Gen<'_> {
                 ::core::result::Result::Ok(__context)
             }
         }
+    }
+
+    /// The readers of the rule's guards for this log type (functions of its
+    /// module `module`), and the `rulec_runtime::Guard` of each. A reader
+    /// reads its field as the matcher does; its key is a digest of its code,
+    /// so rules that read a field alike share one read per event.
+    fn guard_readers(
+        &self,
+        log_type: &str,
+        module: &Ident,
+        guards: &[GuardIr<'_>],
+    ) -> (TokenStream, Vec<TokenStream>) {
+        let documents = self.document_bindings();
+        let mut readers = Vec::new();
+        let mut entries = Vec::new();
+        for (index, guard) in guards.iter().enumerate() {
+            let probe = match guard {
+                GuardIr::Field { field, .. } => {
+                    let value = self.field(field);
+                    quote! { __rt::guard::probe(&(#value), literals) }
+                }
+                GuardIr::Condition(condition) => {
+                    let condition = self.expr(condition);
+                    quote! { __rt::Probe::Holds(#condition) }
+                }
+            };
+            let body = quote! {
+                #documents
+                ::core::result::Result::Ok(#probe)
+            };
+            let key = fnv1a(body.to_string().as_bytes());
+            let name = format_ident!("guard_{}", index);
+            readers.push(quote! {
+                /// Reads the field of the rule's leading condition for the engine's guard.
+                pub fn #name<'a, N: __rt::Node<'a>>(event: N, literals: &[&str]) -> ::core::result::Result<__rt::Probe, __rt::RuleError> {
+                    #body
+                }
+            });
+            let test = match guard {
+                GuardIr::Field { kind, .. } => match kind {
+                    GuardKind::Equals(text) => quote! { __rt::GuardTest::Equals(#text) },
+                    GuardKind::IsIn(texts) => quote! { __rt::GuardTest::IsIn(&[#(#texts),*]) },
+                    GuardKind::Reads => quote! { __rt::GuardTest::Reads },
+                },
+                GuardIr::Condition(_) => quote! { __rt::GuardTest::Holds },
+            };
+            entries.push(quote! {
+                __rt::Guard {
+                    log_type: #log_type,
+                    key: #key,
+                    read: |event, literals| #module::#name(event, literals),
+                    test: #test,
+                }
+            });
+        }
+        (quote! { #(#readers)* }, entries)
     }
 
     /// Lazily decoded documents: decoded on first use, at most once per call.

@@ -8,6 +8,7 @@ pub mod condition_render;
 pub mod data_model;
 pub mod diag;
 pub mod expr_parse;
+pub mod guards;
 pub mod interp;
 pub mod ir;
 pub mod keypath;

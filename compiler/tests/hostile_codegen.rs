@@ -134,6 +134,7 @@ fn hostile_strings_generate_only_the_rule_module() {
         "fn alert_context_json",
         "fn detect_projected",
         "fn event_time_projected",
+        "static GUARDS",
         "static RULE",
         "mod tests",
     ]

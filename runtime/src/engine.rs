@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::alerting::{Alert, AlertEngine};
 use crate::event_time::Timestamp;
+use crate::guard::{GuardPlan, Probes};
 use crate::node::{Kind, Node};
 use crate::projection::{Parsed, Projected, Projection};
 use crate::rule::{CompiledRule, Detection};
@@ -112,6 +113,9 @@ pub struct Detector {
     /// short strings, where a `HashMap` hashed it (1% of the seed rule's
     /// fast path in callgrind).
     by_log_type: Vec<(&'static str, Vec<&'static CompiledRule>)>,
+    /// The guards of each log type's rules, in the order of `by_log_type`:
+    /// the fast path calls a rule only when they admit the event.
+    guard_plans: Vec<GuardPlan>,
     /// What the fast path keeps of each event: every path the rules read.
     projection: Projection,
     /// What it keeps of an event that matched, to compute the outputs:
@@ -157,6 +161,10 @@ impl Detector {
                 }
             }
         }
+        let guard_plans = by_log_type
+            .iter()
+            .map(|(log_type, rules)| GuardPlan::new(log_type, rules.iter().map(|rule| rule.guards)))
+            .collect();
         let projection = Projection::new(
             rules
                 .iter()
@@ -180,9 +188,17 @@ impl Detector {
         Detector {
             rules,
             by_log_type,
+            guard_plans,
             projection,
             outputs,
         }
+    }
+
+    /// Where `log_type` is in `by_log_type` and `guard_plans`.
+    fn log_type_index(&self, log_type: &str) -> Option<usize> {
+        self.by_log_type
+            .binary_search_by(|(name, _)| by_length_then_bytes(name, log_type))
+            .ok()
     }
 
     /// The rule set's name for `log_type`, and its rules.
@@ -190,10 +206,12 @@ impl Detector {
         &self,
         log_type: &str,
     ) -> Option<&(&'static str, Vec<&'static CompiledRule>)> {
-        self.by_log_type
-            .binary_search_by(|(name, _)| by_length_then_bytes(name, log_type))
-            .ok()
-            .map(|at| &self.by_log_type[at])
+        self.by_log_type.get(self.log_type_index(log_type)?)
+    }
+
+    /// The guards of `log_type`'s rules, as the fast path tests them.
+    pub fn guard_plan(&self, log_type: &str) -> Option<&GuardPlan> {
+        self.guard_plans.get(self.log_type_index(log_type)?)
     }
 
     /// What the fast path keeps of each event.
@@ -273,20 +291,27 @@ impl Detector {
             .get(P_LOG_TYPE)
             .and_then(Node::as_str)
             .ok_or(EventError::NoLogType)?;
-        let (known_log_type, rules) = match self.log_type_entry(log_type) {
-            Some((name, rules)) => (Some(*name), rules.as_slice()),
-            None => (None, &[][..]),
+        let Some(at) = self.log_type_index(log_type) else {
+            return Ok((None, Vec::new(), Evaluation::default()));
         };
+        let (name, rules) = &self.by_log_type[at];
+        let plan = &self.guard_plans[at];
+        let mut probes = Probes::new();
         let mut matched = Vec::new();
         let mut evaluation = Evaluation::default();
-        for rule in rules {
+        for (index, rule) in rules.iter().enumerate() {
+            // Its guards say whether the matcher could give anything but
+            // `Ok(false)`.
+            if !plan.admits(index, root, &mut probes) {
+                continue;
+            }
             match (rule.matches_projected)(log_type, root) {
                 Ok(true) => matched.push(*rule),
                 Ok(false) => {}
                 Err(_) => evaluation.errors.push(*rule),
             }
         }
-        Ok((known_log_type, matched, evaluation))
+        Ok((Some(*name), matched, evaluation))
     }
 
     /// The rules, in the order given.

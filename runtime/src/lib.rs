@@ -13,6 +13,7 @@ pub mod error;
 pub mod event_time;
 pub mod field_key;
 pub mod filter;
+pub mod guard;
 pub mod ip;
 pub mod key_path;
 pub mod node;
@@ -32,6 +33,7 @@ pub use engine::{AlertStream, Detector, Evaluation, EventError, LineEvaluation, 
 pub use error::RuleError;
 pub use event_time::Timestamp;
 pub use field_key::FieldKey;
+pub use guard::{Guard, GuardTest, Probe};
 pub use key_path::KeyPath;
 pub use node::{Kind, Node, Number};
 pub use regex;

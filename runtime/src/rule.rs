@@ -163,6 +163,9 @@ pub struct CompiledRule {
     pub detect_projected: fn(&str, crate::projection::Projected<'_>) -> Detection,
     /// `event_time` over the fast path's parse of an event.
     pub event_time_projected: fn(&str, crate::projection::Projected<'_>) -> Option<Timestamp>,
+    /// The rule's leading conditions, per log type, that the fast path tests
+    /// before it calls `matches_projected` ([`crate::guard`]).
+    pub guards: &'static [crate::guard::Guard],
     /// The rule file's `Tests`.
     pub tests: &'static [TestCase],
 }
