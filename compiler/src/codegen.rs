@@ -5,7 +5,7 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::guards::{leading_guards, GuardIr, GuardKind};
+use crate::guards::{leading_guards, GuardIr, GuardKind, Guards};
 use crate::ir::ContextValue;
 use crate::ir::{
     CmpOp, DataModelIr, Expr, Fallback, FieldRef, Lit, NumLit, PairOp, Quantifier, RuleIr, Seg,
@@ -42,8 +42,8 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
         let model = rule.data_model(log_type);
         let gen = Gen { model };
         let body = gen.log_type_functions(rule);
-        let (readers, entries) = gen.guard_readers(log_type, m, &guards);
-        guard_entries.extend(entries);
+        let (readers, entry) = gen.guard_readers(log_type, m, &guards);
+        guard_entries.extend(entry);
         let doc = format!(
             "Log type {}{}.",
             doc_text(log_type),
@@ -160,7 +160,7 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
             }
             fn event_time_projected(log_type: &str, event: __rt::projection::Projected<'_>) -> ::core::option::Option<__rt::Timestamp> { event_time(log_type, event) }
             /// The rule's leading conditions, tested by the engine before it calls the rule.
-            static GUARDS: &[__rt::Guard] = &[#(#guard_entries),*];
+            static GUARDS: &[__rt::LogTypeGuards] = &[#(#guard_entries),*];
             /// The rule as an object-safe handle over `serde_json::Value` events.
             pub static RULE: __rt::CompiledRule = __rt::CompiledRule {
                 meta: &META,
@@ -552,19 +552,24 @@ impl Gen<'_> {
     }
 
     /// The readers of the rule's guards for this log type (functions of its
-    /// module `module`), and the `rulec_runtime::Guard` of each. A reader
-    /// reads its field as the matcher does; its key is a digest of its code,
-    /// so rules that read a field alike share one read per event.
+    /// module `module`) with the matcher of the conditions after them, and
+    /// the rule's `rulec_runtime::LogTypeGuards` for the log type (nothing
+    /// for a rule without guards). A reader reads its field as the matcher
+    /// does; its key is a digest of its code, so rules that read a field
+    /// alike share one read per event.
     fn guard_readers(
         &self,
         log_type: &str,
         module: &Ident,
-        guards: &[GuardIr<'_>],
-    ) -> (TokenStream, Vec<TokenStream>) {
+        split: &Guards<'_>,
+    ) -> (TokenStream, Option<TokenStream>) {
+        if split.guards.is_empty() {
+            return (TokenStream::new(), None);
+        }
         let documents = self.document_bindings();
         let mut readers = Vec::new();
         let mut entries = Vec::new();
-        for (index, guard) in guards.iter().enumerate() {
+        for (index, guard) in split.guards.iter().enumerate() {
             let probe = match guard {
                 GuardIr::Field { field, .. } => {
                     let value = self.field(field);
@@ -597,14 +602,28 @@ impl Gen<'_> {
             };
             entries.push(quote! {
                 __rt::Guard {
-                    log_type: #log_type,
                     key: #key,
                     read: |event, literals| #module::#name(event, literals),
                     test: #test,
                 }
             });
         }
-        (quote! { #(#readers)* }, entries)
+        let rest = self.expr(&Expr::All(split.rest.iter().copied().cloned().collect()));
+        readers.push(quote! {
+            /// The rule's conditions after its guards.
+            pub fn matches_rest<'a, N: __rt::Node<'a>>(event: N) -> ::core::result::Result<bool, __rt::RuleError> {
+                #documents
+                ::core::result::Result::Ok(#rest)
+            }
+        });
+        let entry = quote! {
+            __rt::LogTypeGuards {
+                log_type: #log_type,
+                guards: &[#(#entries),*],
+                rest: |event| #module::matches_rest(event),
+            }
+        };
+        (quote! { #(#readers)* }, Some(entry))
     }
 
     /// Lazily decoded documents: decoded on first use, at most once per call.

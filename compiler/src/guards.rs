@@ -1,22 +1,22 @@
 //! A rule's guards: the leading conditions of its logic that the engine
-//! tests before it calls the rule, each read once per event for every rule
-//! that has it (`rulec_runtime::guard`).
+//! tests itself, each read once per event for every rule that has it
+//! (`rulec_runtime::guard`), and the conditions after them, which the code
+//! generator compiles into a matcher of their own.
 //!
-//! A rule's condition is evaluated in order and stops at the first false
-//! conjunct, so its leading conjuncts can be tested before the rule runs:
-//! when one is false without raising, the rule does not match. A conjunct
-//! that tests a field against string constants (`Equals`, `IsIn`), or that
-//! is true whenever the field can be read (`Exists` or `DoesNotExist` of one
-//! field, Panther's "read the username first"), shares the field's read with
-//! every other such guard on it. Any other cheap conjunct (no list
-//! comprehension, no regular expression, no computed value) is a guard of
-//! its own, shared by the rules whose code for it is the same (a predicate's
-//! expansion).
+//! A rule's condition is evaluated in order and stops at the first false or
+//! raising conjunct, so its leading conjuncts can be answered before the rest
+//! runs. A conjunct that tests a field against string constants (`Equals`,
+//! `IsIn`), or that is true whenever the field can be read (`Exists` or
+//! `DoesNotExist` of one field, Panther's "read the username first"),
+//! shares the field's read with every other such guard on it. Any other
+//! cheap conjunct (no list comprehension, no regular expression, no computed
+//! value) is a guard of its own, shared by the rules whose code for it is
+//! the same (a predicate's expansion).
 
 use crate::ir::{Expr, FieldRef, Lit, Test};
 
 /// The most leading conditions of a rule tested as guards.
-pub const MAX_GUARDS: usize = 4;
+pub const MAX_GUARDS: usize = 6;
 
 /// How a guard tests its field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,16 +43,28 @@ pub enum GuardIr<'r> {
     Condition(&'r Expr),
 }
 
-/// The leading conjuncts of `condition` that are guards, in order (at most
-/// [`MAX_GUARDS`]): they stop at the first conjunct that is not one.
-pub fn leading_guards(condition: &Expr) -> Vec<GuardIr<'_>> {
+/// A rule's condition split at its guards.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Guards<'r> {
+    /// The leading conjuncts that are guards, in order (at most
+    /// [`MAX_GUARDS`]).
+    pub guards: Vec<GuardIr<'r>>,
+    /// The conjuncts after them, in order.
+    pub rest: Vec<&'r Expr>,
+}
+
+/// `condition` split at its guards: they stop at the first conjunct that is
+/// not one.
+pub fn leading_guards(condition: &Expr) -> Guards<'_> {
     let mut conjuncts = Vec::new();
     flatten_all(condition, &mut conjuncts);
-    conjuncts
-        .into_iter()
+    let guards: Vec<GuardIr<'_>> = conjuncts
+        .iter()
         .map_while(|conjunct| field_guard(conjunct).or_else(|| condition_guard(conjunct)))
         .take(MAX_GUARDS)
-        .collect()
+        .collect();
+    let rest = conjuncts.split_off(guards.len());
+    Guards { guards, rest }
 }
 
 /// The conjuncts of nested `All`s, in evaluation order (an empty `All` is
@@ -190,7 +202,7 @@ mod tests {
             test("hostPID", Test::IsTruthy),
             test("name", Test::Equals(Lit::Str("x".into()))),
         ]);
-        let guards = leading_guards(&condition);
+        let guards = leading_guards(&condition).guards;
         assert_eq!(
             guards,
             vec![
@@ -230,7 +242,7 @@ mod tests {
             } else {
                 GuardIr::Condition(&condition)
             };
-            assert_eq!(leading_guards(&condition), vec![expected]);
+            assert_eq!(leading_guards(&condition).guards, vec![expected]);
         }
     }
 
@@ -249,7 +261,7 @@ mod tests {
         let verb = test("verb", Test::Equals(Lit::Str("get".into())));
         for stop in [each, regex, computed] {
             let condition = Expr::All(vec![verb.clone(), Expr::Not(Box::new(stop)), verb.clone()]);
-            assert_eq!(leading_guards(&condition).len(), 1, "{condition:?}");
+            assert_eq!(leading_guards(&condition).guards.len(), 1, "{condition:?}");
         }
     }
 
@@ -257,17 +269,24 @@ mod tests {
     fn tests_of_other_constants_are_guards_of_their_own() {
         let event = FieldRef::Event(vec![Seg::Key("verb".into())]);
         let code = test("code", Test::Equals(Lit::Int(403)));
-        assert_eq!(leading_guards(&code), vec![GuardIr::Condition(&code)]);
+        assert_eq!(
+            leading_guards(&code).guards,
+            vec![GuardIr::Condition(&code)]
+        );
         let mixed = Expr::Test {
             field: event,
             test: Test::IsIn(vec![Lit::Str("get".into()), Lit::Null]),
         };
-        assert_eq!(leading_guards(&mixed), vec![GuardIr::Condition(&mixed)]);
+        assert_eq!(
+            leading_guards(&mixed).guards,
+            vec![GuardIr::Condition(&mixed)]
+        );
         let many = Expr::All(
-            (0..5)
+            (0..MAX_GUARDS + 2)
                 .map(|_| test("verb", Test::Equals(Lit::Str("get".into()))))
                 .collect(),
         );
-        assert_eq!(leading_guards(&many).len(), MAX_GUARDS);
+        let split = leading_guards(&many);
+        assert_eq!((split.guards.len(), split.rest.len()), (MAX_GUARDS, 2));
     }
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::alerting::{Alert, AlertEngine};
 use crate::event_time::Timestamp;
-use crate::guard::{GuardPlan, Probes};
+use crate::guard::{Decision, GuardPlan, Probes};
 use crate::node::{Kind, Node};
 use crate::projection::{Parsed, Projected, Projection};
 use crate::rule::{CompiledRule, Detection};
@@ -300,12 +300,15 @@ impl Detector {
         let mut matched = Vec::new();
         let mut evaluation = Evaluation::default();
         for (index, rule) in rules.iter().enumerate() {
-            // Its guards say whether the matcher could give anything but
-            // `Ok(false)`.
-            if !plan.admits(index, root, &mut probes) {
-                continue;
-            }
-            match (rule.matches_projected)(log_type, root) {
+            // Its guards answer for its leading conditions; the rest of the
+            // rule for the others.
+            let result = match plan.decide(index, root, &mut probes) {
+                Decision::NoMatch => continue,
+                Decision::Raises => Err(()),
+                Decision::Rest(rest) => rest(root).map_err(drop),
+                Decision::Whole => (rule.matches_projected)(log_type, root).map_err(drop),
+            };
+            match result {
                 Ok(true) => matched.push(*rule),
                 Ok(false) => {}
                 Err(_) => evaluation.errors.push(*rule),

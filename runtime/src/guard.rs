@@ -1,60 +1,75 @@
 //! Guards: a rule's leading conditions, as data the engine tests before it
-//! calls the rule.
+//! calls the rest of the rule.
 //!
 //! Most rules start with a test of a field against constants (`verb` is
 //! `create`, `resource` is `pods`) or with a predicate many rules share.
-//! The code generator describes these leading conditions as [`Guard`]s: a
-//! reader, a key naming what the reader computes, and the test. A
-//! [`crate::Detector`] reads each field or shared condition once per event
-//! for every rule that tests it ([`GuardPlan`]) and calls a rule only when
-//! its guards do not rule it out. A rule's matcher evaluates
-//! its conditions in order and stops at the first false one, so a guard that
-//! reads its field without error and fails says the rule does not match,
-//! exactly: the matcher would have stopped there. A read that raises, or a
-//! test the guard cannot decide, leaves the decision to the matcher.
+//! The code generator describes these leading conditions, per log type, as
+//! [`Guard`]s (a reader, a key naming what the reader computes, and the
+//! test) and compiles the conditions after them into a matcher of their own
+//! ([`LogTypeGuards::rest`]). A [`crate::Detector`] reads each field or
+//! condition once per event for every rule that tests it ([`GuardPlan`]),
+//! answers each guard exactly as the rule's condition would (true, false, or
+//! raising), and calls the rest of a rule only when every guard was true. A
+//! rule's conditions are evaluated in order and stop at the first false or
+//! raising one, so this gives what the whole matcher gives.
 
 use crate::error::RuleError;
-use crate::node::{Kind, Node};
+use crate::node::Node;
 use crate::projection::Projected;
 use crate::val::Val;
 
-/// What a guard's reader found in its field, against the constants the
-/// engine's guards on that field test (its *literals*).
+/// What a guard's reader found, against the constants the engine's guards
+/// on that field test (its *literals*, at most [`MAX_LITERALS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Probe {
     /// A string equal to the literal at this index.
     Literal(u8),
     /// A string equal to none of the literals.
     OtherText,
-    /// A list: `IsIn` tests its elements, which the guard leaves to the rule.
-    List,
+    /// A list: a bit per literal that is among its elements (or among the
+    /// elements of a list in it, as [`crate::ops::in_strs`] looks).
+    List(u64),
     /// Anything else: missing, null, a number, a boolean or an object.
     NotText,
     /// A condition's reader: whether it holds.
     Holds(bool),
 }
 
-/// What [`Probe`] the value gives: the string tests of [`crate::ops::eq_str`]
-/// and [`crate::ops::in_strs`] read a value the same way (`Val::as_str`,
-/// then `Val::items` for a list).
+/// What [`Probe`] the value gives: [`crate::ops::eq_str`] and
+/// [`crate::ops::in_strs`] read a value the same way (`Val::as_str`, then
+/// `Val::items` for a list).
 pub fn probe<'a, N: Node<'a>>(value: &Val<'a, N>, literals: &[&str]) -> Probe {
     if let Some(text) = value.as_str() {
-        return match literals.iter().position(|literal| *literal == text) {
-            Some(index) => u8::try_from(index).map_or(Probe::OtherText, Probe::Literal),
-            None => Probe::OtherText,
+        return match literal_bit(text, literals) {
+            0 => Probe::OtherText,
+            bit => Probe::Literal(bit.trailing_zeros() as u8),
         };
     }
-    let list = match value {
-        Val::Node(node) => node.kind() == Kind::Array,
-        Val::List(_) => true,
-        Val::Json(json) => json.is_array(),
-        Val::Missing | Val::Str(_) => false,
-    };
-    if list {
-        Probe::List
-    } else {
-        Probe::NotText
+    match list_literals(value, literals) {
+        Some(bits) => Probe::List(bits),
+        None => Probe::NotText,
     }
+}
+
+/// The bit of the literal `text` equals, if any (literals past the 64th
+/// have none).
+fn literal_bit(text: &str, literals: &[&str]) -> u64 {
+    match literals.iter().position(|literal| *literal == text) {
+        Some(index) if index < MAX_LITERALS => 1 << index,
+        _ => 0,
+    }
+}
+
+/// For a list, the literals among its elements, a bit each, looking into
+/// lists in it as [`crate::ops::in_strs`] does; `None` for anything else.
+fn list_literals<'a, N: Node<'a>>(value: &Val<'a, N>, literals: &[&str]) -> Option<u64> {
+    let items = value.items()?;
+    Some(items.iter().fold(0, |bits, item| {
+        bits | match item.as_str() {
+            Some(text) => literal_bit(text, literals),
+            None => list_literals(item, literals).unwrap_or(0),
+        }
+    }))
 }
 
 /// Reads a guard's field from the fast path's parse of an event, as the
@@ -62,13 +77,13 @@ pub fn probe<'a, N: Node<'a>>(value: &Val<'a, N>, literals: &[&str]) -> Probe {
 /// a guard's condition, as the matcher does.
 pub type GuardRead = fn(Projected<'_>, &[&'static str]) -> Result<Probe, RuleError>;
 
-/// How a guard tests its field.
+/// How a guard tests what its reader found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GuardTest {
-    /// `Equals` a string ([`crate::ops::eq_str`]).
+    /// `Equals` a string ([`crate::ops::eq_str`]: false for a list).
     Equals(&'static str),
-    /// `IsIn` a list of strings ([`crate::ops::in_strs`]; a list value is
-    /// left to the rule).
+    /// `IsIn` a list of strings ([`crate::ops::in_strs`]: a list is in it
+    /// when one of its elements is).
     IsIn(&'static [&'static str]),
     /// A condition that is true whenever the field can be read (Panther's
     /// "read the username first": `Exists` or `DoesNotExist`).
@@ -88,22 +103,46 @@ impl GuardTest {
     }
 }
 
-/// One leading condition of a rule, for one of its log types.
+/// One leading condition of a rule.
 #[derive(Debug, Clone, Copy)]
 pub struct Guard {
-    /// The log type.
-    pub log_type: &'static str,
     /// Names what `read` computes: two guards of a log type with the same
     /// key read the same value (a digest of the reader's generated code).
     pub key: u64,
-    /// The field's reader.
+    /// The reader.
     pub read: GuardRead,
     /// The test.
     pub test: GuardTest,
 }
 
-/// A field [`GuardPlan`] reads once per event, and the constants its guards
-/// compare it with.
+/// A rule's guards for one of its log types, and the matcher of its
+/// conditions after them.
+#[derive(Debug, Clone, Copy)]
+pub struct LogTypeGuards {
+    /// The log type.
+    pub log_type: &'static str,
+    /// The leading conditions, in order.
+    pub guards: &'static [Guard],
+    /// The conditions after them: with the guards all true, the rule's
+    /// matcher gives what this gives.
+    pub rest: fn(Projected<'_>) -> Result<bool, RuleError>,
+}
+
+/// What the fast path does with a rule for an event ([`GuardPlan::decide`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Decision {
+    /// A guard was false: the rule does not match.
+    NoMatch,
+    /// A guard raised: so does the rule.
+    Raises,
+    /// Every guard was true: the rest of the rule decides.
+    Rest(fn(Projected<'_>) -> Result<bool, RuleError>),
+    /// The rule has no guards planned: its whole matcher decides.
+    Whole,
+}
+
+/// A field or condition [`GuardPlan`] reads once per event, and the
+/// constants its guards compare it with.
 #[derive(Debug, Clone)]
 struct Reader {
     key: u64,
@@ -111,50 +150,64 @@ struct Reader {
     literals: Vec<&'static str>,
 }
 
-/// One guard of a planned rule: which reader, and which of its literals
-/// pass.
+/// One guard of a planned rule: which reader, and how to test it.
 #[derive(Debug, Clone, Copy)]
 struct Check {
     reader: u8,
-    /// A bit per literal of the reader that passes the test.
+    /// A bit per literal of the reader that passes (`Equals`, `IsIn`).
     passing: u64,
-    /// Whether a list value leaves the decision to the rule (`IsIn`).
-    list_decides_nothing: bool,
-    /// Whether any value read without error passes (`Reads`).
-    reading_passes: bool,
-    /// Whether the condition must hold (`Holds`).
-    holds: bool,
+    test: CheckTest,
 }
 
-/// The most fields one log type's guards read; guards on further fields
-/// are left out (their rules are called).
+/// [`GuardTest`] without its constants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CheckTest {
+    Equals,
+    IsIn,
+    Reads,
+    Holds,
+}
+
+/// A rule whose guards are all planned.
+#[derive(Debug, Clone)]
+struct PlannedRule {
+    checks: Box<[Check]>,
+    rest: fn(Projected<'_>) -> Result<bool, RuleError>,
+}
+
+/// The most fields and conditions one log type's guards read; a rule with
+/// guards past it is matched whole.
 pub const MAX_READERS: usize = 64;
 
-/// The most constants one field's guards compare it with (a bit each).
-const MAX_LITERALS: usize = 64;
-
-/// What an event's field gave, once read: [`Probe`] in a byte.
-const UNREAD: u8 = 0;
-const FAILED: u8 = 1;
-const LIST: u8 = 2;
-const NOT_TEXT: u8 = 3;
-const OTHER_TEXT: u8 = 4;
-const FALSE: u8 = 5;
-const TRUE: u8 = 6;
-const LITERAL_0: u8 = 7;
+/// The most constants one field's guards compare it with (a bit each); a
+/// rule with guards on a field past it is matched whole.
+pub const MAX_LITERALS: usize = 64;
 
 /// The guards of the rules of one log type, planned together: each field
-/// read at most once per event.
+/// or condition read at most once per event.
 #[derive(Debug, Clone, Default)]
 pub struct GuardPlan {
     readers: Vec<Reader>,
-    /// Each rule's checks, in the rule's order, in the order of the rules.
-    checks: Vec<Box<[Check]>>,
+    /// Each rule's plan, in the order of the rules (`None`: matched whole).
+    rules: Vec<Option<PlannedRule>>,
 }
 
-/// The fields an event's guards read so far ([`GuardPlan::admits`]).
+/// What an event's readers gave so far ([`GuardPlan::decide`]): a byte per
+/// reader, so that a fresh set costs a few stores per event.
 #[derive(Debug, Clone)]
 pub struct Probes([u8; MAX_READERS]);
+
+/// [`Probes`]' bytes: not read yet, raised, each [`Probe`] but a literal's,
+/// then `LITERAL_0 + index` for [`Probe::Literal`]. A list's bits are read
+/// again when a test needs them (lists are rare where guards look).
+const UNREAD: u8 = 0;
+const RAISED: u8 = 1;
+const OTHER_TEXT: u8 = 2;
+const NOT_TEXT: u8 = 3;
+const FALSE: u8 = 4;
+const TRUE: u8 = 5;
+const LIST: u8 = 6;
+const LITERAL_0: u8 = 7;
 
 impl Probes {
     /// Nothing read yet.
@@ -170,146 +223,145 @@ impl Default for Probes {
 }
 
 impl GuardPlan {
-    /// The plan for `log_type` over each rule's guards, in order.
-    pub fn new<'g>(log_type: &str, rules: impl IntoIterator<Item = &'g [Guard]>) -> GuardPlan {
-        let rules: Vec<Vec<&Guard>> = rules
-            .into_iter()
-            .map(|guards| {
-                guards
-                    .iter()
-                    .filter(|guard| guard.log_type == log_type)
-                    .collect()
-            })
-            .collect();
-        // A condition only one rule tests costs that rule twice when it
-        // holds, once as a guard and once in the matcher, and saves nothing
-        // when it does not: it is left to the rule.
-        let planned = |guard: &Guard| {
-            guard.test != GuardTest::Holds
-                || rules
-                    .iter()
-                    .filter(|guards| guards.iter().any(|g| g.key == guard.key))
-                    .nth(1)
-                    .is_some()
-        };
-        // A rule's guards stop at its first one left out: the conditions
-        // after it only count when it is true.
-        let chains: Vec<Vec<&Guard>> = rules
-            .iter()
-            .map(|guards| guards.iter().copied().take_while(|g| planned(g)).collect())
-            .collect();
-        // First every reader and its literals, then each check's bits.
+    /// The plan for `log_type` over each rule's guards (the rules' lists of
+    /// [`LogTypeGuards`], in order).
+    pub fn new<'g>(
+        log_type: &str,
+        rules: impl IntoIterator<Item = &'g [LogTypeGuards]>,
+    ) -> GuardPlan {
         let mut readers: Vec<Reader> = Vec::new();
-        for guard in chains.iter().flatten() {
-            let at = match readers.iter().position(|reader| reader.key == guard.key) {
-                Some(at) => at,
-                None if readers.len() < MAX_READERS => {
-                    readers.push(Reader {
-                        key: guard.key,
-                        read: guard.read,
-                        literals: Vec::new(),
-                    });
-                    readers.len() - 1
-                }
-                None => continue,
-            };
-            for literal in guard.test.literals() {
-                if !readers[at].literals.contains(literal) {
-                    readers[at].literals.push(literal);
-                }
-            }
-        }
-        let checks = chains
-            .iter()
-            .map(|guards| {
-                guards
+        let rules = rules
+            .into_iter()
+            .map(|per_log_type| {
+                let own = per_log_type
                     .iter()
-                    .map_while(|guard| {
-                        let at = readers.iter().position(|reader| reader.key == guard.key)?;
-                        let reader = &readers[at];
-                        if reader.literals.len() > MAX_LITERALS {
-                            return None;
-                        }
-                        let passing = guard.test.literals().iter().fold(0u64, |bits, literal| {
-                            let index = reader.literals.iter().position(|l| l == literal);
-                            index.map_or(bits, |index| bits | 1 << index)
-                        });
-                        Some(Check {
-                            reader: u8::try_from(at).ok()?,
-                            passing,
-                            list_decides_nothing: matches!(guard.test, GuardTest::IsIn(_)),
-                            reading_passes: guard.test == GuardTest::Reads,
-                            holds: guard.test == GuardTest::Holds,
-                        })
-                    })
-                    .collect()
+                    .find(|guards| guards.log_type == log_type)?;
+                let mut planned = readers.clone();
+                let checks = own
+                    .guards
+                    .iter()
+                    .map(|guard| plan_check(&mut planned, guard))
+                    .collect::<Option<Box<[Check]>>>()?;
+                readers = planned;
+                Some(PlannedRule {
+                    checks,
+                    rest: own.rest,
+                })
             })
-            .collect();
-        GuardPlan { readers, checks }
+            .collect::<Vec<_>>();
+        // Literals added after a rule was planned move no earlier bit.
+        GuardPlan { readers, rules }
     }
 
-    /// How many distinct fields the plan reads.
+    /// How many distinct fields and conditions the plan reads.
     pub fn readers(&self) -> usize {
         self.readers.len()
     }
 
-    /// How many guards the `rule`th rule has in the plan.
+    /// How many guards the `rule`th rule has in the plan (none: it is
+    /// matched whole).
     pub fn checks_of(&self, rule: usize) -> usize {
-        self.checks.get(rule).map_or(0, |checks| checks.len())
+        self.rules
+            .get(rule)
+            .and_then(Option::as_ref)
+            .map_or(0, |planned| planned.checks.len())
     }
 
-    /// Whether the `rule`th rule may match `event`: `false` only when one of
-    /// its guards read its field without error and failed, so the rule's
-    /// matcher would give `Ok(false)`. Fields are read once per event, into
-    /// `probes`.
+    /// What to do with the `rule`th rule for `event`, its guards read once
+    /// per event into `probes`.
     #[inline]
-    pub fn admits(&self, rule: usize, event: Projected<'_>, probes: &mut Probes) -> bool {
-        let Some(checks) = self.checks.get(rule) else {
-            return true;
+    pub fn decide(&self, rule: usize, event: Projected<'_>, probes: &mut Probes) -> Decision {
+        let Some(Some(planned)) = self.rules.get(rule) else {
+            return Decision::Whole;
         };
-        for check in checks.iter() {
+        for check in planned.checks.iter() {
             let reader = usize::from(check.reader);
             let Some(code) = probes.0.get_mut(reader) else {
-                return true;
+                return Decision::Whole;
             };
             if *code == UNREAD {
-                *code = self.read(reader, event);
+                *code = match self.read(reader, event) {
+                    Err(()) => RAISED,
+                    Ok(Probe::OtherText) => OTHER_TEXT,
+                    Ok(Probe::NotText) => NOT_TEXT,
+                    Ok(Probe::Holds(false)) => FALSE,
+                    Ok(Probe::Holds(true)) => TRUE,
+                    Ok(Probe::List(_)) => LIST,
+                    Ok(Probe::Literal(index)) => LITERAL_0.saturating_add(index),
+                };
             }
-            let passes = match *code {
-                FAILED => return true,
-                LIST if check.list_decides_nothing => return true,
-                _ if check.reading_passes => true,
-                TRUE => check.holds,
-                LIST | NOT_TEXT | OTHER_TEXT | FALSE => false,
-                literal => check.passing >> (literal - LITERAL_0) & 1 == 1,
+            let passes = match (check.test, *code) {
+                (_, RAISED) => return Decision::Raises,
+                (CheckTest::Reads, _) => true,
+                (CheckTest::Holds, code) => code == TRUE,
+                (CheckTest::IsIn, LIST) => match self.read(reader, event) {
+                    Ok(Probe::List(bits)) => check.passing & bits != 0,
+                    // Read again, as the rule would have read it once.
+                    _ => return Decision::Whole,
+                },
+                (CheckTest::Equals | CheckTest::IsIn, code) if code >= LITERAL_0 => check
+                    .passing
+                    .checked_shr(u32::from(code - LITERAL_0))
+                    .is_some_and(|bits| bits & 1 == 1),
+                _ => false,
             };
             if !passes {
-                return false;
+                return Decision::NoMatch;
             }
         }
-        true
+        Decision::Rest(planned.rest)
     }
 
-    /// Reads field `reader` of `event`, as a byte of [`Probes`]: once per
-    /// field and event, out of the rules' loop.
+    /// Reads field or condition `reader` of `event`: once per event, out of
+    /// the rules' loop.
     #[inline(never)]
-    fn read(&self, reader: usize, event: Projected<'_>) -> u8 {
-        let Some(reader) = self.readers.get(reader) else {
-            return FAILED;
-        };
-        match (reader.read)(event, &reader.literals) {
-            Err(_) => FAILED,
-            Ok(Probe::List) => LIST,
-            Ok(Probe::NotText) => NOT_TEXT,
-            Ok(Probe::OtherText) => OTHER_TEXT,
-            Ok(Probe::Holds(false)) => FALSE,
-            Ok(Probe::Holds(true)) => TRUE,
-            Ok(Probe::Literal(index)) => match LITERAL_0.checked_add(index) {
-                Some(code) if usize::from(index) < MAX_LITERALS => code,
-                _ => OTHER_TEXT,
-            },
-        }
+    fn read(&self, reader: usize, event: Projected<'_>) -> Result<Probe, ()> {
+        let reader = self.readers.get(reader).ok_or(())?;
+        (reader.read)(event, &reader.literals).map_err(drop)
     }
+}
+
+/// Plans one guard against `readers` (adding its reader or literals):
+/// `None` past [`MAX_READERS`] or [`MAX_LITERALS`].
+fn plan_check(readers: &mut Vec<Reader>, guard: &Guard) -> Option<Check> {
+    let at = match readers.iter().position(|reader| reader.key == guard.key) {
+        Some(at) => at,
+        None if readers.len() < MAX_READERS => {
+            readers.push(Reader {
+                key: guard.key,
+                read: guard.read,
+                literals: Vec::new(),
+            });
+            readers.len() - 1
+        }
+        None => return None,
+    };
+    let reader = readers.get_mut(at)?;
+    let mut passing = 0u64;
+    for literal in guard.test.literals() {
+        let index = match reader.literals.iter().position(|l| l == literal) {
+            Some(index) => index,
+            None => {
+                reader.literals.push(literal);
+                reader.literals.len() - 1
+            }
+        };
+        if index >= MAX_LITERALS {
+            return None;
+        }
+        passing |= 1 << index;
+    }
+    let test = match guard.test {
+        GuardTest::Equals(_) => CheckTest::Equals,
+        GuardTest::IsIn(_) => CheckTest::IsIn,
+        GuardTest::Reads => CheckTest::Reads,
+        GuardTest::Holds => CheckTest::Holds,
+    };
+    Some(Check {
+        reader: u8::try_from(at).ok()?,
+        passing,
+        test,
+    })
 }
 
 #[cfg(test)]
@@ -356,7 +408,6 @@ mod tests {
 
     fn guard(key: u64, test: GuardTest) -> Guard {
         Guard {
-            log_type: "Test",
             key,
             read: match key {
                 1 => read_verb,
@@ -367,118 +418,154 @@ mod tests {
         }
     }
 
-    /// Whether each rule is admitted for `line`, and how many reads it took.
-    fn admitted(plan: &GuardPlan, rules: usize, line: &str) -> (Vec<bool>, usize) {
+    fn rest(_: Projected<'_>) -> Result<bool, RuleError> {
+        Ok(true)
+    }
+
+    /// A rule's guards for the log type `Test`, leaked for the plan.
+    fn rule(guards: Vec<Guard>) -> &'static [LogTypeGuards] {
+        Box::leak(Box::new([LogTypeGuards {
+            log_type: "Test",
+            guards: Box::leak(guards.into_boxed_slice()),
+            rest,
+        }]))
+    }
+
+    /// The decision for each rule and `line`, and how many reads it took:
+    /// `Some(true)` the rest decides, `Some(false)` no match, `None` raises.
+    fn decided(plan: &GuardPlan, rules: usize, line: &str) -> (Vec<Option<bool>>, usize) {
         let projection = Projection::new([&["verb"][..], &["resource"][..]]);
         let mut parsed = Parsed::new();
         parsed.parse(line, &projection).expect("valid JSON");
         let root = parsed.root(line);
         let mut probes = Probes::new();
         READS.with(|reads| reads.set(0));
-        let admitted = (0..rules)
-            .map(|rule| plan.admits(rule, root, &mut probes))
+        let decided = (0..rules)
+            .map(|rule| match plan.decide(rule, root, &mut probes) {
+                Decision::Rest(_) => Some(true),
+                Decision::NoMatch => Some(false),
+                Decision::Raises => None,
+                Decision::Whole => panic!("rule {rule} is matched whole"),
+            })
             .collect();
-        (admitted, READS.with(Cell::get))
+        (decided, READS.with(Cell::get))
     }
 
     #[test]
     fn rules_reading_one_field_share_one_read_per_event() {
-        let create = [guard(1, GuardTest::Equals("create"))];
-        let get = [guard(1, GuardTest::Equals("get"))];
-        let reads = [guard(1, GuardTest::IsIn(&["get", "list"]))];
-        let other_log_type = [Guard {
+        let other_log_type: &'static [LogTypeGuards] = Box::leak(Box::new([LogTypeGuards {
             log_type: "Other",
-            ..guard(2, GuardTest::Equals("nothing"))
-        }];
+            guards: &[],
+            rest,
+        }]));
         let plan = GuardPlan::new(
             "Test",
-            [&create[..], &get[..], &reads[..], &other_log_type[..], &[]],
+            [
+                rule(vec![guard(1, GuardTest::Equals("create"))]),
+                rule(vec![guard(1, GuardTest::Equals("get"))]),
+                rule(vec![guard(1, GuardTest::IsIn(&["get", "list"]))]),
+                other_log_type,
+                &[],
+            ],
         );
         assert_eq!(plan.readers(), 1);
         assert_eq!(
             (0..5).map(|rule| plan.checks_of(rule)).collect::<Vec<_>>(),
             [1, 1, 1, 0, 0]
         );
-        let (admitted, reads) = admitted(&plan, 5, r#"{"verb": "get"}"#);
-        assert_eq!(admitted, [false, true, true, true, true]);
+        let (decided, reads) = decided(&plan, 3, r#"{"verb": "get"}"#);
+        assert_eq!(decided, [Some(false), Some(true), Some(true)]);
         assert_eq!(reads, 1);
+        let projection = Projection::new([&["verb"][..]]);
+        let mut parsed = Parsed::new();
+        parsed.parse("{}", &projection).expect("valid JSON");
+        for whole in [3, 4] {
+            let decision = plan.decide(whole, parsed.root("{}"), &mut Probes::new());
+            assert!(matches!(decision, Decision::Whole), "{decision:?}");
+        }
     }
 
     #[test]
-    fn a_guard_rules_out_only_what_its_test_would_answer_false() {
-        let equals = [guard(1, GuardTest::Equals("get"))];
-        let is_in = [guard(1, GuardTest::IsIn(&["get", "list"]))];
-        let reads = [guard(1, GuardTest::Reads)];
-        let holds = [guard(3, GuardTest::Holds)];
+    fn a_guard_answers_as_its_condition_would() {
         let plan = GuardPlan::new(
             "Test",
-            [&equals[..], &is_in[..], &reads[..], &holds[..], &holds[..]],
+            [
+                rule(vec![guard(1, GuardTest::Equals("get"))]),
+                rule(vec![guard(1, GuardTest::IsIn(&["get", "list"]))]),
+                rule(vec![guard(1, GuardTest::Reads)]),
+                rule(vec![guard(3, GuardTest::Holds)]),
+            ],
         );
+        let (t, f) = (Some(true), Some(false));
         for (line, expected) in [
-            (r#"{"verb": "get"}"#, [true, true, true, true, true]),
-            (r#"{"verb": "list"}"#, [false, true, true, false, false]),
-            (r#"{"verb": "watch"}"#, [false, false, true, false, false]),
+            (r#"{"verb": "get"}"#, [t, t, t, t]),
+            (r#"{"verb": "list"}"#, [f, t, t, f]),
+            (r#"{"verb": "watch"}"#, [f, f, t, f]),
             // `eq_str` is false for a list, `in_strs` looks inside it.
-            (r#"{"verb": ["get"]}"#, [false, true, true, false, false]),
-            (r#"{"verb": 3}"#, [false, false, true, false, false]),
-            (
-                r#"{"verb": {"get": 1}}"#,
-                [false, false, true, false, false],
-            ),
-            (r#"{}"#, [false, false, true, false, false]),
-            // A read that raises leaves the rule to raise.
-            (r#"{"verb": "raise"}"#, [true, true, true, true, true]),
+            (r#"{"verb": ["watch", ["list"]]}"#, [f, t, t, f]),
+            (r#"{"verb": ["watch"]}"#, [f, f, t, f]),
+            (r#"{"verb": 3}"#, [f, f, t, f]),
+            (r#"{"verb": {"get": 1}}"#, [f, f, t, f]),
+            (r#"{}"#, [f, f, t, f]),
+            // A read that raises: so does every rule reading it.
+            (r#"{"verb": "raise"}"#, [None, None, None, None]),
         ] {
-            assert_eq!(admitted(&plan, 5, line).0, expected, "{line}");
+            assert_eq!(decided(&plan, 4, line).0, expected, "{line}");
         }
     }
 
     #[test]
-    fn a_condition_only_one_rule_tests_is_left_to_the_rule() {
-        let holds_then_equals = [
-            guard(3, GuardTest::Holds),
-            guard(1, GuardTest::Equals("get")),
-        ];
-        let plan = GuardPlan::new("Test", [&holds_then_equals[..]]);
-        assert_eq!((plan.readers(), plan.checks_of(0)), (0, 0));
-        assert_eq!(admitted(&plan, 1, r#"{"verb": "list"}"#), (vec![true], 0));
-    }
-
-    #[test]
-    fn a_rule_is_ruled_out_by_any_of_its_guards_in_order() {
-        let chain = [
-            guard(1, GuardTest::Equals("create")),
-            guard(2, GuardTest::Equals("pods")),
-        ];
-        let plan = GuardPlan::new("Test", [&chain[..]]);
+    fn a_rule_stops_at_its_first_guard_not_true() {
+        let plan = GuardPlan::new(
+            "Test",
+            [rule(vec![
+                guard(1, GuardTest::Equals("create")),
+                guard(2, GuardTest::Equals("pods")),
+            ])],
+        );
         assert_eq!(plan.readers(), 2);
         for (line, expected, reads) in [
-            (r#"{"verb": "create", "resource": "pods"}"#, true, 2),
-            (r#"{"verb": "create", "resource": "secrets"}"#, false, 2),
-            // The first guard fails: the second field is not read.
-            (r#"{"verb": "get", "resource": "raise"}"#, false, 1),
-            (r#"{"verb": "create", "resource": "raise"}"#, true, 2),
+            (r#"{"verb": "create", "resource": "pods"}"#, Some(true), 2),
+            (
+                r#"{"verb": "create", "resource": "secrets"}"#,
+                Some(false),
+                2,
+            ),
+            // The first guard is false: the second field is not read.
+            (r#"{"verb": "get", "resource": "raise"}"#, Some(false), 1),
+            (r#"{"verb": "create", "resource": "raise"}"#, None, 2),
         ] {
-            assert_eq!(admitted(&plan, 1, line), (vec![expected], reads), "{line}");
+            assert_eq!(decided(&plan, 1, line), (vec![expected], reads), "{line}");
         }
     }
 
     #[test]
-    fn guards_past_the_reader_limit_are_left_to_the_rule() {
-        let guards: Vec<Guard> = (0..=MAX_READERS as u64)
-            .map(|key| Guard {
-                key: key + 10,
-                ..guard(2, GuardTest::Equals("never"))
+    fn rules_past_the_plans_limits_are_matched_whole() {
+        let mut rules: Vec<&'static [LogTypeGuards]> = (0..=MAX_READERS as u64)
+            .map(|key| {
+                rule(vec![Guard {
+                    key: key + 10,
+                    ..guard(2, GuardTest::Equals("never"))
+                }])
             })
             .collect();
-        let rules: Vec<&[Guard]> = guards.iter().map(std::slice::from_ref).collect();
+        let many: Vec<&'static str> = (0..=MAX_LITERALS)
+            .map(|i| &*Box::leak(format!("literal {i}").into_boxed_str()))
+            .collect();
         let plan = GuardPlan::new("Test", rules.iter().copied());
         assert_eq!(plan.readers(), MAX_READERS);
         assert_eq!(plan.checks_of(0), 1);
         assert_eq!(plan.checks_of(MAX_READERS), 0);
-        let (admitted, _) = admitted(&plan, MAX_READERS + 1, r#"{"resource": "pods"}"#);
-        assert!(admitted[..MAX_READERS].iter().all(|a| !a));
-        assert!(admitted[MAX_READERS]);
+        // A field compared with too many constants: that rule is matched
+        // whole, and the field keeps only the constants of the others.
+        let get = rule(vec![guard(1, GuardTest::Equals("get"))]);
+        let too_many = rule(vec![guard(
+            1,
+            GuardTest::IsIn(Box::leak(many.into_boxed_slice())),
+        )]);
+        let plan = GuardPlan::new("Test", [get, too_many]);
+        assert_eq!((plan.checks_of(0), plan.checks_of(1)), (1, 0));
+        assert_eq!(decided(&plan, 1, r#"{"verb": "get"}"#).0, [Some(true)]);
     }
 
     #[test]
@@ -488,8 +575,8 @@ mod tests {
         assert_eq!(probe(&text, &literals), Probe::Literal(1));
         let other: Val<'_, &serde_json::Value> = Val::Str("patch".into());
         assert_eq!(probe(&other, &literals), Probe::OtherText);
-        let json = serde_json::json!(["get"]);
-        assert_eq!(probe(&Val::Node(&json), &literals), Probe::List);
+        let json = serde_json::json!(["get", ["create"], "x"]);
+        assert_eq!(probe(&Val::Node(&json), &literals), Probe::List(0b11));
         let missing: Val<'_, &serde_json::Value> = Val::Missing;
         assert_eq!(probe(&missing, &literals), Probe::NotText);
     }

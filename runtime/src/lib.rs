@@ -33,7 +33,7 @@ pub use engine::{AlertStream, Detector, Evaluation, EventError, LineEvaluation, 
 pub use error::RuleError;
 pub use event_time::Timestamp;
 pub use field_key::FieldKey;
-pub use guard::{Guard, GuardTest, Probe};
+pub use guard::{Guard, GuardTest, LogTypeGuards, Probe};
 pub use key_path::KeyPath;
 pub use node::{Kind, Node, Number};
 pub use regex;

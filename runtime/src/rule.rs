@@ -164,8 +164,10 @@ pub struct CompiledRule {
     /// `event_time` over the fast path's parse of an event.
     pub event_time_projected: fn(&str, crate::projection::Projected<'_>) -> Option<Timestamp>,
     /// The rule's leading conditions, per log type, that the fast path tests
-    /// before it calls `matches_projected` ([`crate::guard`]).
-    pub guards: &'static [crate::guard::Guard],
+    /// itself, and the matcher of the conditions after them
+    /// ([`crate::guard`]); a log type without an entry is matched whole
+    /// with `matches_projected`.
+    pub guards: &'static [crate::guard::LogTypeGuards],
     /// The rule file's `Tests`.
     pub tests: &'static [TestCase],
 }
