@@ -229,6 +229,15 @@ impl GuardPlan {
         log_type: &str,
         rules: impl IntoIterator<Item = &'g [LogTypeGuards]>,
     ) -> GuardPlan {
+        let rules: Vec<&[LogTypeGuards]> = rules.into_iter().collect();
+        if rules.len() < 2 {
+            // Nothing to share: one rule's own matcher answers its leading
+            // conditions as fast, without the plan's calls.
+            return GuardPlan {
+                readers: Vec::new(),
+                rules: vec![None; rules.len()],
+            };
+        }
         let mut readers: Vec<Reader> = Vec::new();
         let rules = rules
             .into_iter()
@@ -516,13 +525,13 @@ mod tests {
 
     #[test]
     fn a_rule_stops_at_its_first_guard_not_true() {
-        let plan = GuardPlan::new(
-            "Test",
-            [rule(vec![
-                guard(1, GuardTest::Equals("create")),
-                guard(2, GuardTest::Equals("pods")),
-            ])],
-        );
+        let chain = rule(vec![
+            guard(1, GuardTest::Equals("create")),
+            guard(2, GuardTest::Equals("pods")),
+        ]);
+        // Alone, the rule's own matcher answers: nothing is shared.
+        assert_eq!(GuardPlan::new("Test", [chain]).checks_of(0), 0);
+        let plan = GuardPlan::new("Test", [chain, chain]);
         assert_eq!(plan.readers(), 2);
         for (line, expected, reads) in [
             (r#"{"verb": "create", "resource": "pods"}"#, Some(true), 2),
