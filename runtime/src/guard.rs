@@ -550,7 +550,7 @@ mod tests {
 
     #[test]
     fn rules_past_the_plans_limits_are_matched_whole() {
-        let mut rules: Vec<&'static [LogTypeGuards]> = (0..=MAX_READERS as u64)
+        let rules: Vec<&'static [LogTypeGuards]> = (0..=MAX_READERS as u64)
             .map(|key| {
                 rule(vec![Guard {
                     key: key + 10,
