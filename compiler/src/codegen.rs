@@ -113,6 +113,27 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
             quote!(__rt::serde_json::Map::new()),
         ),
     ];
+    // Over the fast path's parse, a log type with guards is matched by its
+    // guards and the matcher of the conditions after them: the whole
+    // matcher is then compiled for `serde_json::Value` events only.
+    let matches_projected = if guards.guards.is_empty() {
+        quote! {
+            fn matches_projected(log_type: &str, event: __rt::projection::Projected<'_>) -> ::core::result::Result<bool, __rt::RuleError> { matches(log_type, event) }
+        }
+    } else {
+        let arms = log_types
+            .iter()
+            .enumerate()
+            .map(|(index, log_type)| quote! { #log_type => GUARDS[#index].matches(event), });
+        quote! {
+            fn matches_projected(log_type: &str, event: __rt::projection::Projected<'_>) -> ::core::result::Result<bool, __rt::RuleError> {
+                match log_type {
+                    #(#arms)*
+                    _ => ::core::result::Result::Ok(false),
+                }
+            }
+        }
+    };
     let event_time = generate_event_time(rule);
     let test_data = generate_test_data(rule);
     let tests = if options.with_tests {
@@ -139,7 +160,7 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
             #event_time
             #test_data
             fn matches_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<bool, __rt::RuleError> { matches(log_type, event) }
-            fn matches_projected(log_type: &str, event: __rt::projection::Projected<'_>) -> ::core::result::Result<bool, __rt::RuleError> { matches(log_type, event) }
+            #matches_projected
             fn title_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<::std::string::String, __rt::RuleError> { title(log_type, event) }
             fn dedup_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<::std::string::String, __rt::RuleError> { dedup(log_type, event) }
             fn unique_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<::core::option::Option<::std::string::String>, __rt::RuleError> { unique(log_type, event) }

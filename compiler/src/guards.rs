@@ -14,6 +14,7 @@
 //! the same (a predicate's expansion).
 
 use crate::ir::{Expr, FieldRef, Lit, Test};
+use rulec_runtime::guard::MAX_LITERALS;
 
 /// The most leading conditions of a rule tested as guards.
 pub const MAX_GUARDS: usize = 6;
@@ -23,7 +24,8 @@ pub const MAX_GUARDS: usize = 6;
 pub enum GuardKind<'r> {
     /// `Equals` a string.
     Equals(&'r str),
-    /// `IsIn` a list of strings.
+    /// `IsIn` a list of strings (at most `rulec_runtime::guard::MAX_LITERALS`:
+    /// a longer list is a guard of its own, evaluated whole).
     IsIn(Vec<&'r str>),
     /// True whenever the field can be read.
     Reads,
@@ -100,7 +102,8 @@ fn field_guard(expr: &Expr) -> Option<GuardIr<'_>> {
                     Lit::Str(text) => Some(text.as_str()),
                     _ => None,
                 })
-                .collect::<Option<Vec<&str>>>()?;
+                .collect::<Option<Vec<&str>>>()
+                .filter(|texts| texts.len() <= MAX_LITERALS)?;
             Some(GuardIr::Field {
                 field,
                 kind: GuardKind::IsIn(texts),

@@ -1,14 +1,15 @@
 //! The guards the code generator derives for this project's rules
-//! (`rulec_runtime::guard`): on the bundled sample they answer most rules
-//! without calling them, always as the whole matcher answers, and rules
-//! that test a field alike share its read.
+//! (`rulec_runtime::guard`): on the bundled sample the detector's plan
+//! answers most rules without calling them, always as each rule's own
+//! matcher over the same parse answers, and rules that test a field alike
+//! share its read.
 
 use rulec_runtime::guard::{Decision, Probes};
 use rulec_runtime::projection::Parsed;
 use rulec_runtime::{Detector, Node};
 
 #[test]
-fn guards_answer_most_rules_on_the_sample_as_the_whole_matcher_does() {
+fn the_plan_answers_most_rules_on_the_sample_as_each_rule_does() {
     let detector = Detector::new(rulec_rules::RULES.iter().copied());
     let sample = include_str!("../../examples/k8s_audit_sample.ndjson");
     let mut scratch = Parsed::new();
@@ -27,17 +28,17 @@ fn guards_answer_most_rules_on_the_sample_as_the_whole_matcher_does() {
             .expect("rules read every log type of the sample");
         let mut probes = Probes::new();
         for (index, rule) in detector.rules_for(log_type).iter().enumerate() {
-            let whole = (rule.matches_projected)(log_type, root).map_err(drop);
+            let own = (rule.matches_projected)(log_type, root).map_err(drop);
             let guarded = match plan.decide(index, root, &mut probes) {
                 Decision::NoMatch => Ok(false),
                 Decision::Raises => Err(()),
                 Decision::Rest(rest) => rest(root).map_err(drop),
-                Decision::Whole => whole,
+                Decision::Whole => own,
             };
-            assert_eq!(guarded, whole, "{}: {line}", rule.meta.id);
+            assert_eq!(guarded, own, "{}: {line}", rule.meta.id);
             let decided = plan.decide(index, root, &mut probes);
             answered += usize::from(matches!(decided, Decision::NoMatch | Decision::Raises));
-            matched += usize::from(whole == Ok(true));
+            matched += usize::from(own == Ok(true));
             calls += 1;
         }
     }
