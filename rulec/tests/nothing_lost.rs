@@ -88,6 +88,11 @@ fn interrupt_mid_stream(args: &[&str], first: &str, signal: &str, code: i32) {
         .write_all(first.as_bytes())
         .expect("detect reads its input");
     stdin.flush().expect("flush");
+    // Quiet for a moment, as a quiet stream is: detect looks for a signal
+    // between chunks, so a signal sent while the first chunk is still on its
+    // way from the reader thread would stop it before any line (on a loaded
+    // machine, one run in many).
+    std::thread::sleep(Duration::from_millis(300));
     send(signal, &child);
     // stdin is still open: detect must stop without waiting for more input.
     let status = wait_for(&mut child, Duration::from_secs(20), "after the signal");
