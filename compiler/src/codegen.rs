@@ -180,7 +180,7 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
                 .resolve(&META)
             }
             fn event_time_projected(log_type: &str, event: __rt::projection::Projected<'_>) -> ::core::option::Option<__rt::Timestamp> { event_time(log_type, event) }
-            /// The rule's leading conditions, tested by the engine before it calls the rule.
+            /// The rule's leading conditions per log type, and the matcher of the rest (`rulec_runtime::guard`).
             static GUARDS: &[__rt::LogTypeGuards] = &[#(#guard_entries),*];
             /// The rule as an object-safe handle over `serde_json::Value` events.
             pub static RULE: __rt::CompiledRule = __rt::CompiledRule {
@@ -608,7 +608,7 @@ impl Gen<'_> {
             let key = fnv1a(body.to_string().as_bytes());
             let name = format_ident!("guard_{}", index);
             readers.push(quote! {
-                /// Reads the field of the rule's leading condition for the engine's guard.
+                /// Reads the field of one of the rule's leading conditions (or evaluates the condition), for the engine's guards.
                 pub fn #name<'a, N: __rt::Node<'a>>(event: N, literals: &[&str]) -> ::core::result::Result<__rt::Probe, __rt::RuleError> {
                     #body
                 }

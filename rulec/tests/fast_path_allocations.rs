@@ -151,15 +151,7 @@ fn escaped_strings_and_aks_events_allocate_nothing_either() {
     let seed = rule("Kubernetes.Secret.AccessDenied").expect("the seed rule");
     let detector = Detector::new([seed]);
     let mut scratch = Parsed::new();
-    let quiet: Vec<&str> = SAMPLE
-        .lines()
-        .filter(|line| line.contains('\\'))
-        .filter(|line| {
-            detector
-                .evaluate_line(&mut scratch, line)
-                .is_ok_and(|e| e.evaluation.matches.is_empty() && e.evaluation.errors.is_empty())
-        })
-        .collect();
+    let quiet = quiet_lines(&detector, &mut scratch, |line| line.contains('\\'));
     let aks = quiet
         .iter()
         .filter(|line| line.contains("Azure.MonitorActivity"))
@@ -169,22 +161,45 @@ fn escaped_strings_and_aks_events_allocate_nothing_either() {
         "{} quiet lines with escapes, {aks} of them AKS",
         quiet.len()
     );
-    // A first pass grows the buffers.
-    for line in &quiet {
-        let _ = detector.evaluate_line(&mut scratch, line);
-    }
-    let info = allocation_counter::measure(|| {
-        for line in &quiet {
-            let _ = detector.evaluate_line(&mut scratch, line);
-        }
-    });
+    let allocations = allocations_once_grown(&detector, &mut scratch, &quiet);
     assert_eq!(
-        info.count_total,
+        allocations,
         0,
-        "{} allocations over {} lines",
-        info.count_total,
+        "{allocations} allocations over {} lines",
         quiet.len()
     );
+}
+
+/// The sample's lines that `keep` selects and on which `detector` finds no
+/// match and no error.
+fn quiet_lines(
+    detector: &Detector,
+    scratch: &mut Parsed,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<&'static str> {
+    SAMPLE
+        .lines()
+        .filter(|line| keep(line))
+        .filter(|line| {
+            detector
+                .evaluate_line(scratch, line)
+                .is_ok_and(|e| e.evaluation.matches.is_empty() && e.evaluation.errors.is_empty())
+        })
+        .collect()
+}
+
+/// The allocations of `evaluate_line` over `lines`, after a first pass has
+/// grown the buffers.
+fn allocations_once_grown(detector: &Detector, scratch: &mut Parsed, lines: &[&str]) -> u64 {
+    for line in lines {
+        let _ = detector.evaluate_line(scratch, line);
+    }
+    allocation_counter::measure(|| {
+        for line in lines {
+            let _ = detector.evaluate_line(scratch, line);
+        }
+    })
+    .count_total
 }
 
 #[test]
@@ -204,33 +219,17 @@ fn the_pack_s_line_evaluation_allocates_nothing_for_a_non_match() {
         pack.rules().len()
     );
     let mut scratch = Parsed::new();
-    let quiet: Vec<&str> = SAMPLE
-        .lines()
-        .filter(|line| {
-            detector
-                .evaluate_line(&mut scratch, line)
-                .is_ok_and(|e| e.evaluation.matches.is_empty() && e.evaluation.errors.is_empty())
-        })
-        .collect();
+    let quiet = quiet_lines(&detector, &mut scratch, |_| true);
     let log_types = ["Amazon.EKS.Audit", "Azure.MonitorActivity", "GCP.AuditLog"];
     for log_type in log_types {
         let count = quiet.iter().filter(|line| line.contains(log_type)).count();
         assert!(count > 100, "{count} quiet {log_type} lines");
     }
-    // A first pass grows the buffers.
-    for line in &quiet {
-        let _ = detector.evaluate_line(&mut scratch, line);
-    }
-    let info = allocation_counter::measure(|| {
-        for line in &quiet {
-            let _ = detector.evaluate_line(&mut scratch, line);
-        }
-    });
+    let allocations = allocations_once_grown(&detector, &mut scratch, &quiet);
     assert_eq!(
-        info.count_total,
+        allocations,
         0,
-        "{} allocations over {} lines",
-        info.count_total,
+        "{allocations} allocations over {} lines",
         quiet.len()
     );
 }

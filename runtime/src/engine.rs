@@ -114,7 +114,8 @@ pub struct Detector {
     /// fast path in callgrind).
     by_log_type: Vec<(&'static str, Vec<&'static CompiledRule>)>,
     /// The guards of each log type's rules, in the order of `by_log_type`:
-    /// the fast path calls a rule only when they admit the event.
+    /// the fast path reads each field they test once per event and calls a
+    /// rule only when its guards are all true.
     guard_plans: Vec<GuardPlan>,
     /// What the fast path keeps of each event: every path the rules read.
     projection: Projection,
