@@ -82,8 +82,9 @@ pub type GuardRead = fn(Projected<'_>, &[&'static str]) -> Result<Probe, RuleErr
 pub enum GuardTest {
     /// `Equals` a string ([`crate::ops::eq_str`]: false for a list).
     Equals(&'static str),
-    /// `IsIn` a list of strings ([`crate::ops::in_strs`]: a list is in it
-    /// when one of its elements is).
+    /// `IsIn` a list of at most [`MAX_LITERALS`] strings
+    /// ([`crate::ops::in_strs`]: a list is in it when one of its elements
+    /// is; the code generator makes a longer list a `Holds` guard).
     IsIn(&'static [&'static str]),
     /// A condition that is true whenever the field can be read (Panther's
     /// "read the username first": `Exists` or `DoesNotExist`).
