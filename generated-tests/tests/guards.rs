@@ -29,14 +29,14 @@ fn the_plan_answers_most_rules_on_the_sample_as_each_rule_does() {
         let mut probes = Probes::new();
         for (index, rule) in detector.rules_for(log_type).iter().enumerate() {
             let own = (rule.matches_projected)(log_type, root).map_err(drop);
-            let guarded = match plan.decide(index, root, &mut probes) {
+            let decided = plan.decide(index, root, &mut probes);
+            let guarded = match decided {
                 Decision::NoMatch => Ok(false),
                 Decision::Raises => Err(()),
                 Decision::Rest(rest) => rest(root).map_err(drop),
                 Decision::Whole => own,
             };
             assert_eq!(guarded, own, "{}: {line}", rule.meta.id);
-            let decided = plan.decide(index, root, &mut probes);
             answered += usize::from(matches!(decided, Decision::NoMatch | Decision::Raises));
             matched += usize::from(own == Ok(true));
             calls += 1;

@@ -40,9 +40,9 @@ pub enum Probe {
 /// `Val::items` for a list).
 pub fn probe<'a, N: Node<'a>>(value: &Val<'a, N>, literals: &[&str]) -> Probe {
     if let Some(text) = value.as_str() {
-        return match literal_bit(text, literals) {
-            0 => Probe::OtherText,
-            bit => Probe::Literal(bit.trailing_zeros() as u8),
+        return match literal_index(text, literals) {
+            Some(index) => Probe::Literal(index),
+            None => Probe::OtherText,
         };
     }
     match list_literals(value, literals) {
@@ -51,12 +51,14 @@ pub fn probe<'a, N: Node<'a>>(value: &Val<'a, N>, literals: &[&str]) -> Probe {
     }
 }
 
-/// The bit of the literal `text` equals, if any (literals past the 64th
+/// The index of the literal `text` equals, if any (literals past the 64th
 /// have none).
-fn literal_bit(text: &str, literals: &[&str]) -> u64 {
-    match literals.iter().position(|literal| *literal == text) {
-        Some(index) if index < MAX_LITERALS => 1 << index,
-        _ => 0,
+fn literal_index(text: &str, literals: &[&str]) -> Option<u8> {
+    let index = literals.iter().position(|literal| *literal == text)?;
+    if index < MAX_LITERALS {
+        u8::try_from(index).ok()
+    } else {
+        None
     }
 }
 
@@ -66,7 +68,7 @@ fn list_literals<'a, N: Node<'a>>(value: &Val<'a, N>, literals: &[&str]) -> Opti
     let items = value.items()?;
     Some(items.iter().fold(0, |bits, item| {
         bits | match item.as_str() {
-            Some(text) => literal_bit(text, literals),
+            Some(text) => literal_index(text, literals).map_or(0, |index| 1 << index),
             None => list_literals(item, literals).unwrap_or(0),
         }
     }))
