@@ -35,6 +35,7 @@
 
 #![warn(missing_docs)]
 
+pub mod json_line;
 pub mod ndjson;
 
 pub use rulec_runtime::alerting::{Alert, AlertEngine};

@@ -25,7 +25,7 @@
 use std::borrow::Cow;
 use std::io::{self, BufRead, BufReader, Read};
 
-use rulec_runtime::engine::{Detector, Evaluation, EventError, LineEvaluation};
+use rulec_runtime::engine::{event_text, Detector, Evaluation, LineEvaluation};
 use rulec_runtime::projection::Parsed;
 use rulec_runtime::Timestamp;
 
@@ -153,14 +153,9 @@ pub fn evaluate(detector: &Detector, scratch: &mut Parsed, line: &[u8]) -> Outco
     if line.iter().all(u8::is_ascii_whitespace) {
         return Outcome::Blank;
     }
-    let text = match std::str::from_utf8(line) {
+    let text = match event_text(line) {
         Ok(text) => text,
-        Err(e) => {
-            let reason = EventError::NotUtf8 {
-                offset: e.valid_up_to(),
-            };
-            return Outcome::Bad(reason.to_string());
-        }
+        Err(reason) => return Outcome::Bad(reason.to_string()),
     };
     match detector.evaluate_line(scratch, text) {
         Ok(LineEvaluation {

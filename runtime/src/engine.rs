@@ -52,11 +52,21 @@ fn kind_name(value: &Value) -> &'static str {
     kind_name_of(value.kind())
 }
 
+/// An event's bytes as text, or where they stop being UTF-8. Valid text (all
+/// but every line) is checked with `simdutf8`, thirty-two bytes at a time;
+/// only a line that fails is checked again by `std`, for the offset.
+pub fn event_text(bytes: &[u8]) -> Result<&str, EventError> {
+    match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(_) => std::str::from_utf8(bytes).map_err(|e| EventError::NotUtf8 {
+            offset: e.valid_up_to(),
+        }),
+    }
+}
+
 /// Parses one event from bytes: UTF-8, JSON, an object.
 pub fn parse_event(bytes: &[u8]) -> Result<Value, EventError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| EventError::NotUtf8 {
-        offset: e.valid_up_to(),
-    })?;
+    let text = event_text(bytes)?;
     let value: Value =
         serde_json::from_str(text).map_err(|e| EventError::NotJson(e.to_string()))?;
     if value.is_object() {
@@ -483,6 +493,25 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn event_text_agrees_with_std_on_every_cut() {
+        // A long ASCII run (the SIMD path's blocks), then multi-byte text,
+        // cut at every length: valid prefixes pass, cut characters fail at
+        // the offset `std` names.
+        let mut text = "a".repeat(70);
+        text.push_str("é€😀\"\\ z");
+        let bytes = text.as_bytes();
+        for end in 0..=bytes.len() {
+            let cut = &bytes[..end];
+            let expected = std::str::from_utf8(cut).map_err(|e| EventError::NotUtf8 {
+                offset: e.valid_up_to(),
+            });
+            assert_eq!(event_text(cut), expected, "cut at {end}");
+        }
+        let mut bad = bytes.to_vec();
+        bad[40] = 0xff;
+        assert_eq!(event_text(&bad), Err(EventError::NotUtf8 { offset: 40 }));
+    }
     #[test]
     fn log_type_must_be_a_string() {
         let event = serde_json::json!({"p_log_type": 3});

@@ -5,6 +5,7 @@ use std::fs::{File, Metadata};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use rulec::json_line::write_json_line;
 use rulec::{AlertStream, CompiledRule, Severity};
 use serde::Serialize;
 use tempfile::NamedTempFile;
@@ -65,6 +66,8 @@ impl Write for Destination {
 /// with `keep`, so a failed run leaves any earlier file as it was).
 pub struct Sink {
     writer: BufWriter<Destination>,
+    /// The line being written, reused.
+    line: Vec<u8>,
 }
 
 /// A failed write: the reader went away (a closed pipe), or a real error.
@@ -132,16 +135,16 @@ impl Sink {
         };
         Ok(Sink {
             writer: BufWriter::with_capacity(256 * 1024, destination),
+            line: Vec::new(),
         })
     }
 
     /// Writes one value as a JSON line.
     pub fn line<T: Serialize>(&mut self, value: &T) -> Result<(), WriteError> {
-        serde_json::to_writer(&mut self.writer, value).map_err(|e| match e.io_error_kind() {
-            Some(kind) => WriteError::from(io::Error::from(kind)),
-            None => WriteError::Failed(io::Error::other(e)),
-        })?;
-        self.writer.write_all(b"\n")?;
+        self.line.clear();
+        write_json_line(&mut self.line, value)
+            .map_err(|e| WriteError::Failed(io::Error::other(e)))?;
+        self.writer.write_all(&self.line)?;
         Ok(())
     }
 
