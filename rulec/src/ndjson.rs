@@ -78,6 +78,15 @@ impl Lines {
     /// of input; the second value is the number of bytes the line took.
     pub fn next_line(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<(Line, u64)>> {
         buf.clear();
+        self.append_line(buf)
+    }
+
+    /// Appends the next line to `out`, after what it holds (so that lines
+    /// can be gathered in one buffer without a copy each). As
+    /// [`Lines::next_line`], except that a [`Line::TooLong`] leaves `out` as
+    /// it was.
+    pub fn append_line(&mut self, out: &mut Vec<u8>) -> io::Result<Option<(Line, u64)>> {
+        let start = out.len();
         if self.done {
             return Ok(None);
         }
@@ -103,12 +112,11 @@ impl Lines {
             };
             length += take as u64;
             if !too_long {
-                if buf.len() + take > self.max_line_bytes {
+                if out.len() - start + take > self.max_line_bytes {
                     too_long = true;
-                    buf.clear();
-                    buf.shrink_to(self.max_line_bytes.min(1 << 20));
+                    out.truncate(start);
                 } else {
-                    buf.extend_from_slice(&chunk[..take]);
+                    out.extend_from_slice(&chunk[..take]);
                 }
             }
             let consumed = if end_of_line { take + 1 } else { take };
@@ -121,11 +129,11 @@ impl Lines {
         if too_long {
             return Ok(Some((Line::TooLong { length }, length)));
         }
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
+        if out.len() > start && out.last() == Some(&b'\r') {
+            out.pop();
         }
-        if first && buf.starts_with(BOM) {
-            buf.drain(..BOM.len());
+        if first && out[start..].starts_with(BOM) {
+            out.drain(start..start + BOM.len());
         }
         Ok(Some((Line::Complete, length)))
     }
@@ -187,6 +195,29 @@ mod tests {
             out.push((line, buf.clone()));
         }
         out
+    }
+
+    #[test]
+    fn appended_lines_are_the_lines_read_one_by_one() {
+        let text = b"\xef\xbb\xbf{}\r\nxxxxxxxxxxxxxxxxxxxxxxxx\n\nab\r\nxxxxxxxxxxxx\r\nlast";
+        let one_by_one = lines_of(text, 10);
+        let mut lines = Lines::new(
+            BufReader::with_capacity(4, Box::new(io::Cursor::new(text.to_vec()))),
+            10,
+        );
+        let mut gathered = b"held".to_vec();
+        let mut appended = Vec::new();
+        loop {
+            let start = gathered.len();
+            match lines.append_line(&mut gathered) {
+                Ok(Some((line, _))) => appended.push((line, gathered[start..].to_vec())),
+                Ok(None) => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(appended, one_by_one);
+        assert_eq!(gathered, b"held{}ablast".to_vec());
+        assert!(matches!(appended[1].0, Line::TooLong { length: 25 }));
     }
 
     #[test]

@@ -76,7 +76,6 @@ fn too_long_reason(length: u64, max_line_bytes: usize) -> String {
 /// ends, reading fails, or the main thread stopped listening.
 fn read(input: Input, max_line_bytes: usize, sender: &SyncSender<Message>) {
     let mut lines = input.lines(max_line_bytes);
-    let mut buf = Vec::new();
     let mut chunk = Chunk::new(0);
     let mut read_lines: u64 = 0;
     loop {
@@ -86,14 +85,14 @@ fn read(input: Input, max_line_bytes: usize, sender: &SyncSender<Message>) {
                 return;
             }
         }
-        match lines.next_line(&mut buf) {
+        match lines.append_line(&mut chunk.data) {
             Ok(Some((line, length))) => {
                 read_lines += 1;
-                let line = match line {
-                    Line::Complete => Ok(buf.as_slice()),
-                    Line::TooLong { length } => Err(too_long_reason(length, max_line_bytes)),
+                let refused = match line {
+                    Line::Complete => None,
+                    Line::TooLong { length } => Some(too_long_reason(length, max_line_bytes)),
                 };
-                chunk.push(line, length);
+                chunk.appended(refused, length);
             }
             Ok(None) => break,
             Err(error) => {

@@ -36,16 +36,14 @@ impl Chunk {
         }
     }
 
-    /// Adds a line of `length` bytes: `text` when it was read, or the reason
-    /// it was refused.
-    pub fn push(&mut self, line: Result<&[u8], String>, length: u64) {
+    /// Records a line of `length` bytes of input that was just appended to
+    /// `data` (read straight into it), or the reason it was refused (and
+    /// nothing appended).
+    pub fn appended(&mut self, refused: Option<String>, length: u64) {
         self.bytes += length;
-        match line {
-            Ok(text) => {
-                self.data.extend_from_slice(text);
-                self.ends.push(Some(self.data.len()));
-            }
-            Err(reason) => {
+        match refused {
+            None => self.ends.push(Some(self.data.len())),
+            Some(reason) => {
                 self.refused.push((self.ends.len(), reason));
                 self.ends.push(None);
             }
