@@ -48,6 +48,10 @@ impl KeyPath {
     }
 
     /// The path's identity: equal for equal paths, below [`interned_count`].
+    /// Inlined: after the first call it is one load and a check, which cost
+    /// less than the call (1.35% of `detect`'s samples for all rules when it
+    /// was called).
+    #[inline]
     pub fn id(&self) -> u32 {
         *self
             .id
