@@ -30,6 +30,12 @@ use crate::signal::Interrupt;
 use crate::summary::Counters;
 use crate::work::{Outcome, Pool};
 
+/// mimalloc: the alerts' outputs (titles, dedup strings, alert contexts as
+/// JSON maps) are many small allocations, freed a chunk later, often by
+/// another thread.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// What to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Emit {
