@@ -88,6 +88,16 @@ impl std::fmt::Display for SelectionError {
 
 impl std::error::Error for SelectionError {}
 
+/// Whether [`select_from`] starts from every rule or from the enabled ones,
+/// when no RuleID is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disabled {
+    /// Disabled rules do not run unless named (Panther's behaviour).
+    Skipped,
+    /// Every rule runs, disabled ones too (`detect --include-disabled`).
+    Included,
+}
+
 /// Selects rules: the ones named in `rule_ids` (all enabled rules when it is
 /// empty; a named rule runs even when disabled), then those passing every
 /// `KEY=V1,V2` / `KEY!=V` filter.
@@ -95,13 +105,27 @@ pub fn select(
     rule_ids: &[String],
     filters: &[String],
 ) -> Result<Vec<&'static CompiledRule>, SelectionError> {
+    select_from(rule_ids, filters, Disabled::Skipped)
+}
+
+/// [`select`], with disabled rules among those it starts from when `disabled`
+/// is [`Disabled::Included`] and no RuleID is named.
+pub fn select_from(
+    rule_ids: &[String],
+    filters: &[String],
+    disabled: Disabled,
+) -> Result<Vec<&'static CompiledRule>, SelectionError> {
     let filters = filters
         .iter()
         .map(|f| RuleFilter::parse(f))
         .collect::<Result<Vec<_>, _>>()
         .map_err(SelectionError::Filter)?;
     let chosen: Vec<&'static CompiledRule> = if rule_ids.is_empty() {
-        rules().iter().copied().filter(|r| r.meta.enabled).collect()
+        rules()
+            .iter()
+            .copied()
+            .filter(|r| r.meta.enabled || disabled == Disabled::Included)
+            .collect()
     } else {
         rule_ids
             .iter()
@@ -131,5 +155,12 @@ mod tests {
             Err(SelectionError::UnknownRule("No.Such.Rule".to_owned()))
         );
         assert!(select(&[], &["Bogus=1".to_owned()]).is_err());
+        let every = select_from(&[], &[], Disabled::Included).unwrap_or_default();
+        assert_eq!(every.len(), rules().len());
+        assert!(every.len() > all.len(), "the pack has disabled rules");
+        let disabled_only = ["Enabled=false".to_owned()];
+        let disabled = select_from(&[], &disabled_only, Disabled::Included).unwrap_or_default();
+        assert_eq!(disabled.len(), every.len() - all.len());
+        assert!(disabled.iter().all(|r| !r.meta.enabled));
     }
 }

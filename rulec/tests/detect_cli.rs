@@ -379,4 +379,34 @@ fn rule_selection() {
         events.as_bytes(),
     );
     assert_eq!(filtered.lines.len(), 1);
+    // The denied secret read also matches a disabled rule, which runs only
+    // with --include-disabled (and then --filter Enabled=false selects it).
+    let every = run(
+        &["--emit", "matches", "--include-disabled"],
+        events.as_bytes(),
+    );
+    let rule_ids: Vec<&str> = every
+        .lines
+        .iter()
+        .filter_map(|line| line["rule_id"].as_str())
+        .collect();
+    assert_eq!(
+        rule_ids,
+        [
+            "Kubernetes.Secret.AccessDenied",
+            "Kubernetes.BulkSecretAccess"
+        ]
+    );
+    let disabled = run(
+        &[
+            "--emit",
+            "matches",
+            "--include-disabled",
+            "--filter",
+            "Enabled=false",
+        ],
+        events.as_bytes(),
+    );
+    assert_eq!(disabled.lines.len(), 1);
+    assert_eq!(disabled.lines[0]["rule_id"], "Kubernetes.BulkSecretAccess");
 }

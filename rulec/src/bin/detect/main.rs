@@ -60,6 +60,10 @@ struct Cli {
     /// Run only this rule (repeatable); a named rule runs even when disabled.
     #[arg(long = "rule", value_name = "RULE_ID")]
     rules: Vec<String>,
+    /// Run disabled rules too (without `--rule`, every rule of the pack;
+    /// `--filter Enabled=false` then selects the disabled ones).
+    #[arg(long)]
+    include_disabled: bool,
     /// Only rules whose KEY is one of the values (`Severity=High,Critical`),
     /// or with `!=` none of them; repeat to AND several.
     #[arg(long = "filter", value_name = "KEY=V1,V2")]
@@ -363,7 +367,12 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let rules = match rulec::select(&cli.rules, &cli.filters) {
+    let disabled = if cli.include_disabled {
+        rulec::Disabled::Included
+    } else {
+        rulec::Disabled::Skipped
+    };
+    let rules = match rulec::select_from(&cli.rules, &cli.filters, disabled) {
         Ok(rules) => rules,
         Err(e) => {
             eprintln!("detect: {e}");
