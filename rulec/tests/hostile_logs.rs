@@ -378,3 +378,77 @@ fn duplicate_keys_keep_the_last_value_on_every_path() {
         "k8s_secret_denied_last@example.com_prod"
     );
 }
+
+#[test]
+fn match_lines_name_their_lines_alike_with_any_number_of_threads() {
+    // More lines than a chunk holds (8,192), read from a file (chunks of
+    // whole reads) and from stdin (chunks of what each pipe read gives),
+    // with blank, malformed and too-long lines among matching events: every
+    // match line names its event's line, and the outputs are the same.
+    let mut input = Vec::new();
+    let mut matching = Vec::new();
+    let mut skipped = 0;
+    for n in 0..20_000u32 {
+        let line = match n % 11 {
+            0 => Vec::new(),
+            1 => {
+                skipped += 1;
+                b"{not json".to_vec()
+            }
+            2 if n % 3 == 0 => {
+                skipped += 1;
+                format!("{{\"pad\":\"{}\"}}", "x".repeat(5_000)).into_bytes()
+            }
+            3 | 7 => {
+                matching.push(u64::from(n) + 1);
+                denied("probe@example.com", "prod", i64::from(n))
+                    .to_string()
+                    .into_bytes()
+            }
+            _ => json!({"p_log_type": EKS, "verb": "list"})
+                .to_string()
+                .into_bytes(),
+        };
+        input.extend_from_slice(&line);
+        input.push(b'\n');
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("mixed.ndjson");
+    std::fs::write(&path, &input).expect("write the input");
+    let path = path.to_string_lossy().into_owned();
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "3"] {
+        for source in [path.as_str(), "-"] {
+            let args = [
+                "--emit",
+                "matches",
+                "--rule",
+                RULE,
+                "--max-line-bytes",
+                "4000",
+                "--threads",
+                threads,
+                source,
+            ];
+            let out = run(&args, if source == "-" { &input } else { b"" });
+            assert_eq!(out.code, 2, "{}", out.stderr);
+            let lines: Vec<u64> = out
+                .lines
+                .iter()
+                .filter_map(|line| line["line"].as_u64())
+                .collect();
+            assert_eq!(lines, matching, "threads {threads}, input {source}");
+            let reports = out
+                .stderr
+                .lines()
+                .filter(|l| l.contains(": skipped: "))
+                .count();
+            assert_eq!(reports, skipped, "threads {threads}, input {source}");
+            outputs.push((source, out.stdout));
+        }
+    }
+    for (source, stdout) in &outputs {
+        let first = outputs.iter().find(|(s, _)| s == source).map(|(_, o)| o);
+        assert_eq!(Some(stdout), first, "input {source}");
+    }
+}
