@@ -16,12 +16,12 @@ use rulec_compiler::project::{compile_rule, compile_shared, Layout};
 
 use crate::corpus::Corpus;
 use crate::measure::Figure;
+use crate::stages::RuleSet;
 
 /// The allocator `detect` uses, so that the in-process stages measure what
 /// `detect` runs.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use crate::stages::RuleSet;
 
 const SEED: &str = "Kubernetes.Secret.AccessDenied";
 const LOG_TYPES: [&str; 3] = ["Amazon.EKS.Audit", "Azure.MonitorActivity", "GCP.AuditLog"];

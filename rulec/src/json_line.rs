@@ -5,7 +5,7 @@
 //! contexts). Both escape the same bytes the same way (`"`, `\`, and control
 //! characters, with `\b`, `\t`, `\n`, `\f`, `\r` short) and format floats with
 //! the same crate (`zmij`); `tests/json_line.rs` compares the two on every
-//! output of the sample and on generated values.
+//! output of the bundled and generated samples and on generated values.
 
 use serde::Serialize;
 
