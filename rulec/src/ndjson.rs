@@ -78,7 +78,12 @@ impl Lines {
     /// of input; the second value is the number of bytes the line took.
     pub fn next_line(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<(Line, u64)>> {
         buf.clear();
-        self.append_line(buf)
+        let line = self.append_line(buf)?;
+        if let Some((Line::TooLong { .. }, _)) = line {
+            // The skipped line may have grown the buffer to the limit.
+            buf.shrink_to(self.max_line_bytes.min(1 << 20));
+        }
+        Ok(line)
     }
 
     /// Appends the next line to `out`, after what it holds (so that lines

@@ -1,7 +1,7 @@
 //! `detect` writes its lines with `rulec::json_line` (through `sonic-rs`):
 //! they must be byte for byte what `serde_json` writes, for every output of
-//! the bundled and generated samples and for generated values (escapes of every kind, non-ASCII
-//! text, numbers of every JSON kind).
+//! the bundled and generated samples and for generated values (escapes of
+//! every kind, non-ASCII text, numbers of every JSON kind).
 
 use proptest::prelude::*;
 use rulec::json_line::write_json_line;

@@ -52,9 +52,9 @@ fn kind_name(value: &Value) -> &'static str {
     kind_name_of(value.kind())
 }
 
-/// An event's bytes as text, or where they stop being UTF-8. Valid text (all
-/// but every line) is checked with `simdutf8`, thirty-two bytes at a time;
-/// only a line that fails is checked again by `std`, for the offset.
+/// An event's bytes as text, or where they stop being UTF-8. Every line is
+/// checked with `simdutf8`, thirty-two bytes at a time; only a line that
+/// fails is checked again by `std`, for the offset.
 pub fn event_text(bytes: &[u8]) -> Result<&str, EventError> {
     match simdutf8::basic::from_utf8(bytes) {
         Ok(text) => Ok(text),
@@ -512,6 +512,7 @@ mod tests {
         bad[40] = 0xff;
         assert_eq!(event_text(&bad), Err(EventError::NotUtf8 { offset: 40 }));
     }
+
     #[test]
     fn log_type_must_be_a_string() {
         let event = serde_json::json!({"p_log_type": 3});
