@@ -74,6 +74,12 @@ impl KeyPath {
 
 static INTERNED: AtomicU32 = AtomicU32::new(0);
 
+/// The id a [`KeyPath`] of these keys and this case rule has (or will
+/// have): for a projection that fills in what its paths find as it scans.
+pub(crate) fn id_of(keys: &[&str], case_insensitive: bool) -> u32 {
+    intern(keys, case_insensitive)
+}
+
 /// How many distinct paths have an id so far (ids are below it).
 pub fn interned_count() -> u32 {
     INTERNED.load(Ordering::Acquire)

@@ -46,6 +46,33 @@ pub struct Projection {
     /// What to keep of JSON documents embedded in kept strings (AKS's
     /// `properties.log`) when decoded: everything when `None`.
     documents: Option<Arc<Projection>>,
+    /// The [`KeyPath`] ids of the paths the scanner fills in
+    /// ([`Trie::path_ids`]): after a scan, such a path it did not fill in
+    /// finds nothing, without a walk.
+    filled_paths: Arc<FilledPaths>,
+}
+
+/// [`KeyPath`] ids, a bit each: those of exact paths, and those of paths
+/// ignoring case.
+#[derive(Debug, Clone, Default)]
+struct FilledPaths {
+    exact: Vec<u64>,
+    ignoring_case: Vec<u64>,
+}
+
+impl FilledPaths {
+    fn insert(bits: &mut Vec<u64>, id: u32) {
+        let (word, bit) = (id as usize / 64, id % 64);
+        if bits.len() <= word {
+            bits.resize(word + 1, 0);
+        }
+        bits[word] |= 1 << bit;
+    }
+
+    fn contains(bits: &[u64], id: u32) -> bool {
+        bits.get(id as usize / 64)
+            .is_some_and(|word| word >> (id % 64) & 1 == 1)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -53,7 +80,7 @@ struct Trie {
     /// Keep the value and everything below it.
     whole: bool,
     /// Members to keep, by key (compared ignoring case), and what to keep of them.
-    children: Vec<(Box<str>, u32)>,
+    children: Vec<Child>,
     /// The children by [`key_slot`], when every child key is ASCII and no
     /// two share a slot. One look-up and one comparison refuse or find an
     /// ASCII key, where a search of the children compared lengths child by
@@ -69,12 +96,45 @@ struct Trie {
     non_ascii_child: bool,
 }
 
+/// A member a [`Trie`] keeps.
+#[derive(Debug, Clone)]
+struct Child {
+    key: Box<str>,
+    trie: u32,
+    /// Whether its trie keeps it whole.
+    whole: bool,
+    /// The ids of the [`KeyPath`]s from the root to it, exact and ignoring
+    /// case, spelled with the tries' keys. The scanner fills in what they
+    /// find when it reaches the member from the root through objects, by
+    /// keys spelled exactly so.
+    path_ids: (u32, u32),
+}
+
+/// A member to keep, as [`Projection::child_spelled`] finds it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Kept {
+    /// What to keep of it.
+    pub(crate) trie: u32,
+    /// Whether its key is spelled as the trie spells it (`false` below a
+    /// trie kept whole).
+    pub(crate) spelled: bool,
+    /// Whether it is kept whole.
+    pub(crate) whole: bool,
+    /// The paths to it from the root ([`Child::path_ids`]).
+    pub(crate) path_ids: (u32, u32),
+}
+
 impl Trie {
     fn add_child(&mut self, key: &str, child: u32) {
         if !key.is_ascii() {
             self.non_ascii_child = true;
         }
-        self.children.push((Box::from(key), child));
+        self.children.push(Child {
+            key: Box::from(key),
+            trie: child,
+            whole: false,
+            path_ids: (NONE, NONE),
+        });
     }
 
     fn clear_children(&mut self) {
@@ -100,8 +160,8 @@ impl Trie {
         while 1 << bits <= MAX_TABLE {
             for seed in SEEDS {
                 let mut table = vec![TableEntry::EMPTY; 1 << bits];
-                let fits = self.children.iter().enumerate().all(|(index, (key, _))| {
-                    let packed = packed_key(key.as_bytes());
+                let fits = self.children.iter().enumerate().all(|(index, child)| {
+                    let packed = packed_key(child.key.as_bytes());
                     let slot = key_slot(packed, seed, bits);
                     let free = table[slot].child == NONE;
                     table[slot] = TableEntry {
@@ -180,6 +240,7 @@ impl Projection {
         let mut projection = Projection {
             tries: vec![Trie::default()],
             documents: None,
+            filled_paths: Arc::default(),
         };
         projection.add(&[crate::engine::P_LOG_TYPE]);
         for path in paths {
@@ -189,7 +250,37 @@ impl Projection {
         for trie in &mut projection.tries {
             trie.build_table();
         }
+        projection.assign_path_ids();
         projection
+    }
+
+    /// Gives each member kept below the root its [`Child::path_ids`] and
+    /// [`Child::whole`], and marks the ids in [`Projection::filled_paths`].
+    fn assign_path_ids(&mut self) {
+        let mut filled = FilledPaths::default();
+        let mut stack: Vec<(u32, Vec<Box<str>>)> = vec![(0, Vec::new())];
+        while let Some((at, keys)) = stack.pop() {
+            if self.tries[at as usize].whole {
+                continue;
+            }
+            for index in 0..self.tries[at as usize].children.len() {
+                let child = &self.tries[at as usize].children[index];
+                let (key, trie) = (child.key.clone(), child.trie);
+                let mut path = keys.clone();
+                path.push(key);
+                let spelled: Vec<&str> = path.iter().map(|key| &**key).collect();
+                let exact = crate::key_path::id_of(&spelled, false);
+                let ignoring_case = crate::key_path::id_of(&spelled, true);
+                FilledPaths::insert(&mut filled.exact, exact);
+                FilledPaths::insert(&mut filled.ignoring_case, ignoring_case);
+                let whole = self.tries[trie as usize].whole;
+                let child = &mut self.tries[at as usize].children[index];
+                child.whole = whole;
+                child.path_ids = (exact, ignoring_case);
+                stack.push((trie, path));
+            }
+        }
+        self.filled_paths = Arc::new(filled);
     }
 
     /// A projection that keeps everything (a full parse into flat buffers).
@@ -200,6 +291,7 @@ impl Projection {
                 ..Trie::default()
             }],
             documents: None,
+            filled_paths: Arc::default(),
         }
     }
 
@@ -223,8 +315,8 @@ impl Projection {
             let found = self.tries[at]
                 .children
                 .iter()
-                .find(|(k, _)| eq_ignore_case(k, key))
-                .map(|(_, child)| *child as usize);
+                .find(|child| eq_ignore_case(&child.key, key))
+                .map(|child| child.trie as usize);
             at = match found {
                 Some(child) => child,
                 None => {
@@ -247,38 +339,64 @@ impl Projection {
 
     /// What trie to keep a member with key `key` with, if any (`key_ascii`:
     /// whether `key` is ASCII).
-    #[inline(always)]
     pub(crate) fn child(&self, trie: u32, key: &str, key_ascii: bool) -> Option<u32> {
+        self.child_spelled(trie, key, key_ascii)
+            .map(|kept| kept.trie)
+    }
+
+    /// Whether the projection keeps everything (then the scanner fills in
+    /// no path).
+    pub(crate) fn keeps_everything(&self) -> bool {
+        self.tries.first().is_none_or(|root| root.whole)
+    }
+
+    /// [`Projection::child`], with what the scanner needs to fill in paths.
+    #[inline(always)]
+    pub(crate) fn child_spelled(&self, trie: u32, key: &str, key_ascii: bool) -> Option<Kept> {
         let node = &self.tries[trie as usize];
         if node.whole {
-            return Some(trie);
+            return Some(Kept {
+                trie,
+                spelled: false,
+                whole: true,
+                path_ids: (NONE, NONE),
+            });
         }
+        let kept = |child: &Child, spelled: bool| Kept {
+            trie: child.trie,
+            spelled,
+            whole: child.whole,
+            path_ids: child.path_ids,
+        };
         // An ASCII key only equals, ignoring case, an ASCII key of its
         // length and hash; a non-ASCII one may lowercase to anything (the
         // Kelvin sign to `k`).
         // Most keys are spelled as the rules spell them.
-        let same_ascii =
-            |name: &str| name.len() == key.len() && (name == key || name.eq_ignore_ascii_case(key));
         if key_ascii && node.hashed {
             let packed = packed_key(key.as_bytes());
             let entry = node.table.get(key_slot(packed, node.seed, node.bits))?;
             if entry.packed != packed {
                 return None;
             }
-            let (name, child) = node.children.get(entry.child as usize)?;
-            return same_ascii(name).then_some(*child);
+            let child = node.children.get(entry.child as usize)?;
+            if *child.key == *key {
+                return Some(kept(child, true));
+            }
+            return child
+                .key
+                .eq_ignore_ascii_case(key)
+                .then(|| kept(child, false));
         }
-        if key_ascii && !node.non_ascii_child {
-            return node
-                .children
+        let same_ascii =
+            |name: &str| name.len() == key.len() && (name == key || name.eq_ignore_ascii_case(key));
+        let found = if key_ascii && !node.non_ascii_child {
+            node.children.iter().find(|child| same_ascii(&child.key))
+        } else {
+            node.children
                 .iter()
-                .find(|(name, _)| same_ascii(name))
-                .map(|(_, child)| *child);
-        }
-        node.children
-            .iter()
-            .find(|(k, _)| eq_ignore_case(k, key))
-            .map(|(_, child)| *child)
+                .find(|child| eq_ignore_case(&child.key, key))
+        };
+        found.map(|child| kept(child, *child.key == *key))
     }
 }
 
@@ -381,6 +499,17 @@ pub struct Parsed {
     fields: Vec<Cell<HeldField>>,
     /// Counts parses (never 0 once parsed, so zeroed entries are stale).
     generation: u32,
+    /// The [`Projection::filled_paths`] of the projection of this parse.
+    filled_paths: Arc<FilledPaths>,
+    /// Whether the scanner filled in [`Parsed::found`] for every exact path
+    /// of `filled_paths`: such a path not found in this generation finds
+    /// nothing. `false` after a parse by `serde_json`, or when a repeated
+    /// key replaced a member the scanner had filled in paths below.
+    filled: bool,
+    /// The same for the paths ignoring case; also `false` when a kept key
+    /// was spelled otherwise than the projection spells it (then a path
+    /// ignoring case may find it where the exact one finds nothing).
+    filled_ignoring_case: bool,
 }
 
 /// A computed data-model field's value as a parse remembers it, in the
@@ -478,6 +607,8 @@ impl EmbeddedDocument {
         projection: &Projection,
     ) -> Option<bool> {
         self.parsed.reset(projection);
+        self.parsed.filled = true;
+        self.parsed.filled_ignoring_case = true;
         crate::scan::scan_escaped(&mut self.parsed, line, start, end, projection).ok()?;
         self.parsed.finish();
         self.in_line = true;
@@ -545,6 +676,8 @@ impl Parsed {
         projection: &Projection,
     ) -> Result<(), crate::scan::Unsure> {
         self.reset(projection);
+        self.filled = true;
+        self.filled_ignoring_case = true;
         crate::scan::scan(self, line, projection)?;
         self.finish();
         Ok(())
@@ -566,6 +699,11 @@ impl Parsed {
         if !same {
             self.document_projection = projection.documents.clone();
         }
+        if !Arc::ptr_eq(&self.filled_paths, &projection.filled_paths) {
+            self.filled_paths = Arc::clone(&projection.filled_paths);
+        }
+        self.filled = false;
+        self.filled_ignoring_case = false;
         self.slots.clear();
         self.text.clear();
         self.forget_paths();
@@ -602,14 +740,7 @@ impl Parsed {
     /// Starts a new generation of [`Parsed::found`] and [`Parsed::fields`],
     /// sized for every path and field with an id so far.
     fn forget_paths(&mut self) {
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.found.iter().for_each(|entry| entry.set(0));
-            self.fields
-                .iter()
-                .for_each(|entry| entry.set(HeldField::default()));
-            self.generation = 1;
-        }
+        self.next_generation();
         let interned = crate::key_path::interned_count() as usize;
         if self.found.len() < interned {
             self.found.resize_with(interned, Cell::default);
@@ -618,6 +749,58 @@ impl Parsed {
         if self.fields.len() < fields {
             self.fields.resize_with(fields, Cell::default);
         }
+    }
+
+    /// A new generation: every entry of [`Parsed::found`] and
+    /// [`Parsed::fields`] stale.
+    fn next_generation(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.found.iter().for_each(|entry| entry.set(0));
+            self.fields
+                .iter()
+                .for_each(|entry| entry.set(HeldField::default()));
+            self.generation = 1;
+        }
+    }
+
+    /// The scanner reached `slot` from the root by the exact path of
+    /// `ids` ([`Projection::path_ids`]): both paths find it.
+    #[inline(always)]
+    pub(crate) fn fill_in(&mut self, (exact, ignoring_case): (u32, u32), slot: u32) {
+        let entry = u64::from(self.generation) << 32 | u64::from(slot);
+        if let Some(found) = self.found.get_mut(exact as usize) {
+            found.set(entry);
+        }
+        if let Some(found) = self.found.get_mut(ignoring_case as usize) {
+            found.set(entry);
+        }
+    }
+
+    /// A repeated key replaced a member: what the scanner filled in below
+    /// the first is stale, and the paths it did not fill in are walked.
+    fn forget_filled_in(&mut self) {
+        self.next_generation();
+        self.filled = false;
+        self.filled_ignoring_case = false;
+    }
+
+    /// A kept key spelled otherwise than the projection spells it: a path
+    /// ignoring case may find it, so those the scanner did not fill in are
+    /// walked. (What it filled in stands: a path ignoring case finds the
+    /// exact key where there is one.)
+    #[inline(never)]
+    pub(crate) fn spelled_otherwise(&mut self) {
+        self.filled_ignoring_case = false;
+    }
+
+    /// Whether the scanner filled in path `id` in this parse, so that
+    /// nothing found in this generation means nothing there.
+    #[inline(always)]
+    fn filled_in(&self, id: u32) -> bool {
+        (self.filled && FilledPaths::contains(&self.filled_paths.exact, id))
+            || (self.filled_ignoring_case
+                && FilledPaths::contains(&self.filled_paths.ignoring_case, id))
     }
 
     /// Sets the element or member count of an array or object slot.
@@ -727,8 +910,9 @@ impl Parsed {
     }
 
     /// Adds member `child` (its key set) to `object`; when an earlier kept
-    /// member has the same key, its value is replaced in place instead.
-    pub(crate) fn attach_member(&mut self, object: u32, child: u32, line: &str) {
+    /// member has the same key, its value is replaced in place instead,
+    /// and `true` returned.
+    pub(crate) fn attach_member(&mut self, object: u32, child: u32, line: &str) -> bool {
         if let Some(key) = self.slots[child as usize].key {
             let key_text = self.resolve(line, key);
             let mut at = self.slots[object as usize].first_child;
@@ -744,12 +928,14 @@ impl Parsed {
                     slot.first_child = new.first_child;
                     slot.last_child = new.last_child;
                     slot.len = new.len;
-                    return;
+                    self.forget_filled_in();
+                    return true;
                 }
                 at = earlier.next_sibling;
             }
         }
         self.append(object, child);
+        false
     }
 }
 
@@ -1230,6 +1416,10 @@ impl<'d> Node<'d> for Projected<'d> {
                 let slot = remembered as u32;
                 return (slot != NONE).then(|| self.at(slot));
             }
+            // A path the scanner fills in, and did not: nothing there.
+            if self.parsed.filled_in(path.id()) {
+                return None;
+            }
         }
         self.walk_and_remember(path)
     }
@@ -1334,6 +1524,70 @@ mod tests {
         parsed.parse(line, &projection).expect("valid JSON");
         let json = parsed.root(line).to_json();
         (parsed, json)
+    }
+
+    /// What the scanner filled in for `path` in this parse: the slot it
+    /// found, `Some(NONE)` for nothing there, `None` when it is left to a
+    /// walk.
+    fn filled_in(parsed: &Parsed, path: &KeyPath) -> Option<u32> {
+        let entry = parsed.found.get(path.id() as usize)?.get();
+        if entry >> 32 == u64::from(parsed.generation) {
+            Some(entry as u32)
+        } else {
+            parsed.filled_in(path.id()).then_some(NONE)
+        }
+    }
+
+    #[test]
+    fn the_scanner_fills_in_its_paths_and_leaves_doubtful_ones_to_walks() {
+        static USERNAME: KeyPath = KeyPath::exact(&["user", "username"]);
+        static USERNAME_CI: KeyPath = KeyPath::ignoring_case(&["user", "username"]);
+        static VERB: KeyPath = KeyPath::exact(&["verb"]);
+        static VERB_CI: KeyPath = KeyPath::ignoring_case(&["verb"]);
+        static OTHER: KeyPath = KeyPath::exact(&["other"]);
+        let projection = Projection::new([&["user", "username"][..], &["verb"]]);
+        let mut parsed = Parsed::new();
+        let slot_of = |parsed: &Parsed, line: &str, path: &KeyPath| {
+            path.walk(parsed.root(line)).map(|node| node.slot)
+        };
+
+        // Found, absent, and a path outside the projection.
+        let line = r#"{"p_log_type":"T","user":{"username":"u"}}"#;
+        parsed.parse(line, &projection).expect("valid JSON");
+        let username = slot_of(&parsed, line, &USERNAME);
+        assert!(username.is_some());
+        assert_eq!(filled_in(&parsed, &USERNAME), username);
+        assert_eq!(filled_in(&parsed, &USERNAME_CI), username);
+        assert_eq!(filled_in(&parsed, &VERB), Some(NONE));
+        assert_eq!(filled_in(&parsed, &VERB_CI), Some(NONE));
+        assert_eq!(filled_in(&parsed, &OTHER), None);
+
+        // A key spelled otherwise: the exact path finds nothing, the one
+        // ignoring case is walked.
+        let line = r#"{"p_log_type":"T","VERB":"get"}"#;
+        parsed.parse(line, &projection).expect("valid JSON");
+        assert_eq!(filled_in(&parsed, &VERB), Some(NONE));
+        assert_eq!(filled_in(&parsed, &VERB_CI), None);
+        assert!(parsed.root(line).lookup(&VERB_CI).is_some());
+
+        // A repeated key: everything is walked.
+        let line = r#"{"p_log_type":"T","user":{"username":"u"},"user":{}}"#;
+        parsed.parse(line, &projection).expect("valid JSON");
+        assert_eq!(filled_in(&parsed, &USERNAME), None);
+        assert_eq!(filled_in(&parsed, &VERB), None);
+        assert!(parsed.root(line).lookup(&USERNAME).is_none());
+
+        // Through an array: not filled in (a walk does not go through one).
+        let line = r#"{"p_log_type":"T","user":[{"username":"u"}]}"#;
+        parsed.parse(line, &projection).expect("valid JSON");
+        assert_eq!(filled_in(&parsed, &USERNAME), Some(NONE));
+        assert!(parsed.root(line).lookup(&USERNAME).is_none());
+
+        // Parsed by serde_json: walked.
+        parsed
+            .parse_with_serde(r#"{"p_log_type":"T"}"#, &projection)
+            .expect("valid JSON");
+        assert_eq!(filled_in(&parsed, &VERB), None);
     }
 
     #[test]

@@ -30,7 +30,7 @@
 use wide::u8x16;
 
 use crate::node::Number;
-use crate::projection::{Parsed, Payload, Projection, Text};
+use crate::projection::{Kept, Parsed, Payload, Projection, Text};
 
 /// The scanner left the line to `serde_json` (invalid, or valid in a way it
 /// does not decide).
@@ -217,7 +217,8 @@ impl<const ESCAPED: bool> Scanner<'_, ESCAPED> {
     /// The line: one value, with whitespace around it.
     fn document(&mut self) -> Result<(), Unsure> {
         self.whitespace();
-        self.capture(0, 0)?;
+        let rooted = !self.projection.keeps_everything();
+        self.capture(0, 0, rooted)?;
         self.whitespace();
         if self.pos == self.bytes.len() {
             Ok(())
@@ -442,7 +443,10 @@ impl<const ESCAPED: bool> Scanner<'_, ESCAPED> {
     }
 
     /// Parses a value into a slot, keeping what trie `trie` names below it.
-    fn capture(&mut self, trie: u32, depth: u32) -> Result<u32, Unsure> {
+    /// `rooted`: the value is reached from the root through objects, by
+    /// keys spelled exactly as the tries spell them, so the paths to the
+    /// members it keeps are filled in ([`Parsed::fill_in`]).
+    fn capture(&mut self, trie: u32, depth: u32, rooted: bool) -> Result<u32, Unsure> {
         match self.peek() {
             Some(b'"') if !ESCAPED => {
                 let text = self.kept_string()?;
@@ -452,7 +456,7 @@ impl<const ESCAPED: bool> Scanner<'_, ESCAPED> {
                 let text = self.kept_string()?;
                 Ok(self.parsed.push(Payload::String(text)))
             }
-            Some(b'{') => self.object(trie, nest(depth)?),
+            Some(b'{') => self.object(trie, nest(depth)?, rooted),
             Some(b'[') => self.array(trie, nest(depth)?),
             Some(b't') => {
                 self.literal(b"true")?;
@@ -481,7 +485,7 @@ impl<const ESCAPED: bool> Scanner<'_, ESCAPED> {
         let mut len = 0u32;
         let mut more = self.open(b']');
         while more {
-            let element = self.capture(trie, depth)?;
+            let element = self.capture(trie, depth, false)?;
             self.parsed.append(array, element);
             len += 1;
             more = self.separator(b']')?;
@@ -490,7 +494,7 @@ impl<const ESCAPED: bool> Scanner<'_, ESCAPED> {
         Ok(array)
     }
 
-    fn object(&mut self, trie: u32, depth: u32) -> Result<u32, Unsure> {
+    fn object(&mut self, trie: u32, depth: u32, rooted: bool) -> Result<u32, Unsure> {
         let object = self.parsed.push(Payload::Object);
         let mut len = 0u32;
         // A bit per kept key (by length and first byte): a key whose bit is
@@ -501,7 +505,7 @@ impl<const ESCAPED: bool> Scanner<'_, ESCAPED> {
             let key = self.member_key()?;
             len += 1;
             match self.child(trie, &key)? {
-                Some(child_trie) => {
+                Some(kept) => {
                     let key_text = self.text(&key)?;
                     let name = self.parsed.resolve(self.line, key_text);
                     let bit = key_bit(name);
@@ -510,14 +514,22 @@ impl<const ESCAPED: bool> Scanner<'_, ESCAPED> {
                     } else {
                         key.ascii
                     };
-                    let child = self.capture(child_trie, depth)?;
-                    self.parsed.set_key(child, key_text, ascii);
-                    if kept_keys & bit == 0 {
-                        self.parsed.append(object, child);
-                    } else {
-                        self.parsed.attach_member(object, child, self.line);
+                    if rooted && !kept.spelled {
+                        self.parsed.spelled_otherwise();
                     }
+                    let reached = rooted && kept.spelled;
+                    let child = self.capture(kept.trie, depth, reached && !kept.whole)?;
+                    self.parsed.set_key(child, key_text, ascii);
+                    let replaced = if kept_keys & bit == 0 {
+                        self.parsed.append(object, child);
+                        false
+                    } else {
+                        self.parsed.attach_member(object, child, self.line)
+                    };
                     kept_keys |= bit;
+                    if reached && !replaced {
+                        self.parsed.fill_in(kept.path_ids, child);
+                    }
                 }
                 None => self.skip(depth)?,
             }
@@ -575,11 +587,12 @@ impl<const ESCAPED: bool> Scanner<'_, ESCAPED> {
         Ok(key)
     }
 
-    /// What trie to keep a member's value with, if any.
-    fn child(&mut self, trie: u32, key: &Span) -> Result<Option<u32>, Unsure> {
+    /// What trie to keep a member's value with, if any, and whether the
+    /// key is spelled as the trie spells it.
+    fn child(&mut self, trie: u32, key: &Span) -> Result<Option<Kept>, Unsure> {
         if !key.escaped {
             let name = self.line.get(key.start..key.end).ok_or(Unsure)?;
-            return Ok(self.projection.child(trie, name, key.ascii));
+            return Ok(self.projection.child_spelled(trie, name, key.ascii));
         }
         if ESCAPED {
             // An escaped key of a document written inside a string: rare.
@@ -588,7 +601,9 @@ impl<const ESCAPED: bool> Scanner<'_, ESCAPED> {
         let mut scratch = std::mem::take(&mut self.key_scratch);
         scratch.clear();
         decode_span(self.bytes, key, &mut scratch, &mut self.decoded)?;
-        let child = self.projection.child(trie, &scratch, scratch.is_ascii());
+        let child = self
+            .projection
+            .child_spelled(trie, &scratch, scratch.is_ascii());
         self.key_scratch = scratch;
         Ok(child)
     }

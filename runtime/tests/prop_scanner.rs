@@ -6,10 +6,13 @@
 //! and refuses exactly the lines it refuses, with the same message. A JSON
 //! document written in a string value (AKS's `properties.log`), parsed from
 //! the line as written, is the document its decoded text parses to.
+//! Key paths looked up on what the scanner parsed (which fills in the
+//! paths of its projection as it goes) find what a walk of `serde_json`'s
+//! parse finds, exact or ignoring case, duplicate keys or not.
 
 use proptest::prelude::*;
 use rulec_runtime::projection::{EmbeddedDocument, Parsed, Projected, Projection};
-use rulec_runtime::Node;
+use rulec_runtime::{KeyPath, Node};
 
 /// A JSON value, rendered to text by [`render`] with the spelling choices
 /// a serializer would not make.
@@ -244,6 +247,53 @@ fn projections() -> Vec<Projection> {
     ]
 }
 
+/// Paths of the projections above and around them: exact and ignoring
+/// case, spelled as the projections spell them and otherwise, shorter and
+/// longer, and below a member kept whole.
+static PATHS: [KeyPath; 22] = [
+    KeyPath::exact(&["p_log_type"]),
+    KeyPath::exact(&["verb"]),
+    KeyPath::ignoring_case(&["verb"]),
+    KeyPath::exact(&["Verb"]),
+    KeyPath::ignoring_case(&["VERB"]),
+    KeyPath::exact(&["user"]),
+    KeyPath::ignoring_case(&["user"]),
+    KeyPath::exact(&["user", "username"]),
+    KeyPath::ignoring_case(&["user", "username"]),
+    KeyPath::ignoring_case(&["User", "UserName"]),
+    KeyPath::exact(&["user", "username", "a"]),
+    KeyPath::exact(&["a"]),
+    KeyPath::ignoring_case(&["a"]),
+    KeyPath::exact(&["a", "a"]),
+    KeyPath::ignoring_case(&["A", "a"]),
+    KeyPath::exact(&["a", "a", "a"]),
+    KeyPath::exact(&["kind"]),
+    KeyPath::ignoring_case(&["kind"]),
+    KeyPath::ignoring_case(&["KIND"]),
+    KeyPath::exact(&["\u{212A}ind"]),
+    KeyPath::exact(&["username"]),
+    KeyPath::ignoring_case(&["a", "verb"]),
+];
+
+/// Every path of [`PATHS`] finds the same on both trees: `ours` looked up
+/// (the scanner's fill-in, or a walk remembered), `theirs` walked.
+fn same_lookups(ours: Projected<'_>, theirs: Projected<'_>) -> Result<(), String> {
+    for path in &PATHS {
+        // Twice: the first look-up may remember a walk for the second.
+        for _ in 0..2 {
+            let found = ours.lookup(path).map(Node::to_json);
+            let walked = path.walk(theirs).map(Node::to_json);
+            if found != walked {
+                return Err(format!(
+                    "{:?}: looked up {found:?}, walked {walked:?}",
+                    path.keys()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Both trees hold the same values and the same lengths everywhere.
 fn same(ours: Projected<'_>, theirs: Projected<'_>) -> Result<(), String> {
     if ours.to_json() != theirs.to_json() {
@@ -275,6 +325,8 @@ fn check(line: &str) -> Result<(), TestCaseError> {
         prop_assert_eq!(&a, &b, "{}", line);
         if a.is_ok() {
             let result = same(ours.root(line), theirs.root(line));
+            prop_assert!(result.is_ok(), "{line}: {result:?}");
+            let result = same_lookups(ours.root(line), theirs.root(line));
             prop_assert!(result.is_ok(), "{line}: {result:?}");
         }
     }
@@ -331,6 +383,8 @@ fn check_embedded(document: &str, style: Style) -> Result<(), TestCaseError> {
         prop_assert_eq!(ours.is_some(), truthy, "{}", line);
         if let Some(ours) = ours {
             let result = same(ours, theirs.root());
+            prop_assert!(result.is_ok(), "{line}: {result:?}");
+            let result = same_lookups(ours, theirs.root());
             prop_assert!(result.is_ok(), "{line}: {result:?}");
         }
     }
