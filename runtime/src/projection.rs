@@ -471,7 +471,11 @@ pub struct Parsed {
     /// decoded on first use and shared by every rule: one cell per slot,
     /// boxed, so that a line's cells are a few bytes each to set up and
     /// clear (a document's buffers are hundreds).
+    /// Never shorter than `slots`: only the cells set are emptied for the
+    /// next line (`documents_set`).
     documents: Vec<OnceCell<Option<Box<EmbeddedDocument>>>>,
+    /// The slots whose `documents` cell is set, in this parse.
+    documents_set: RefCell<Vec<u32>>,
     /// Buffers of documents decoded for earlier lines, for reuse (boxed as
     /// the cells hold them: they move between the two, the box alone).
     #[allow(clippy::vec_box)]
@@ -685,7 +689,9 @@ impl Parsed {
 
     /// After a parse: a document cell for each slot.
     fn finish(&mut self) {
-        self.documents.resize_with(self.slots.len(), OnceCell::new);
+        if self.documents.len() < self.slots.len() {
+            self.documents.resize_with(self.slots.len(), OnceCell::new);
+        }
     }
 
     /// Empties the buffers for a line parsed with `projection`; the
@@ -714,11 +720,12 @@ impl Parsed {
                 .filter_map(|escaped| escaped.decoded.into_inner()),
         );
         let spare = self.spare.get_mut();
-        spare.extend(
-            self.documents
-                .drain(..)
-                .filter_map(|cell| cell.into_inner().flatten()),
-        );
+        for slot in self.documents_set.get_mut().drain(..) {
+            let cell = self.documents.get_mut(slot as usize).map(OnceCell::take);
+            if let Some(Some(Some(document))) = cell {
+                spare.push(document);
+            }
+        }
     }
 
     fn serde_capture(
@@ -1453,6 +1460,7 @@ impl<'d> Node<'d> for Projected<'d> {
     fn decoded_document(self) -> Option<Option<Projected<'d>>> {
         let cell = self.parsed.documents.get(self.slot as usize)?;
         let document = cell.get_or_init(|| {
+            self.parsed.documents_set.borrow_mut().push(self.slot);
             let text = match self.slot().payload {
                 Payload::String(text) => text,
                 _ => return None,
@@ -1503,12 +1511,19 @@ impl<'d> Node<'d> for Projected<'d> {
                 serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
             }
             Payload::String(text) => Value::String(self.parsed.resolve(self.line, text).to_owned()),
-            Payload::Array => Value::Array(self.children().map(Node::to_json).collect()),
-            Payload::Object => Value::Object(
-                self.members()
-                    .map(|(key, value)| (key.to_owned(), value.to_json()))
-                    .collect(),
-            ),
+            // Sized up front: the children's iterator cannot say its length.
+            Payload::Array => {
+                let mut elements = Vec::with_capacity(self.len());
+                elements.extend(self.children().map(Node::to_json));
+                Value::Array(elements)
+            }
+            Payload::Object => {
+                let mut members = serde_json::Map::with_capacity(self.len());
+                for (key, value) in self.members() {
+                    members.insert(key.to_owned(), value.to_json());
+                }
+                Value::Object(members)
+            }
         }
     }
 }
