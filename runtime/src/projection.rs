@@ -47,7 +47,7 @@ pub struct Projection {
     /// `properties.log`) when decoded: everything when `None`.
     documents: Option<Arc<Projection>>,
     /// The [`KeyPath`] ids of the paths the scanner fills in
-    /// ([`Trie::path_ids`]): after a scan, such a path it did not fill in
+    /// ([`Child::path_ids`]): after a scan, such a path it did not fill in
     /// finds nothing, without a walk.
     filled_paths: Arc<FilledPaths>,
 }
@@ -468,11 +468,10 @@ pub struct Parsed {
     slots: Vec<Slot>,
     pub(crate) text: String,
     /// JSON documents embedded in string slots (AKS's `properties.log`),
-    /// decoded on first use and shared by every rule: one cell per slot,
-    /// boxed, so that a line's cells are a few bytes each to set up and
-    /// clear (a document's buffers are hundreds).
-    /// Never shorter than `slots`: only the cells set are emptied for the
-    /// next line (`documents_set`).
+    /// decoded on first use and shared by every rule: a cell per slot
+    /// (never fewer cells than slots), boxed, so that cells are a few bytes
+    /// each; only those a line set are emptied for the next
+    /// (`documents_set`).
     documents: Vec<OnceCell<Option<Box<EmbeddedDocument>>>>,
     /// The slots whose `documents` cell is set, in this parse.
     documents_set: RefCell<Vec<u32>>,
@@ -772,7 +771,7 @@ impl Parsed {
     }
 
     /// The scanner reached `slot` from the root by the exact path of
-    /// `ids` ([`Projection::path_ids`]): both paths find it.
+    /// `ids` ([`Kept::path_ids`]): both paths find it.
     #[inline(always)]
     pub(crate) fn fill_in(&mut self, (exact, ignoring_case): (u32, u32), slot: u32) {
         let entry = u64::from(self.generation) << 32 | u64::from(slot);
