@@ -101,7 +101,8 @@ struct Trie {
 struct Child {
     key: Box<str>,
     trie: u32,
-    /// Whether its trie keeps it whole.
+    /// Whether its trie keeps it whole (copied from the trie: the scanner
+    /// reads it for every member it keeps, next to the key it has loaded).
     whole: bool,
     /// The ids of the [`KeyPath`]s from the root to it, exact and ignoring
     /// case, spelled with the tries' keys. The scanner fills in what they
@@ -609,9 +610,7 @@ impl EmbeddedDocument {
         end: usize,
         projection: &Projection,
     ) -> Option<bool> {
-        self.parsed.reset(projection);
-        self.parsed.filled = true;
-        self.parsed.filled_ignoring_case = true;
+        self.parsed.reset_for_scan(projection);
         crate::scan::scan_escaped(&mut self.parsed, line, start, end, projection).ok()?;
         self.parsed.finish();
         self.in_line = true;
@@ -678,9 +677,7 @@ impl Parsed {
         line: &str,
         projection: &Projection,
     ) -> Result<(), crate::scan::Unsure> {
-        self.reset(projection);
-        self.filled = true;
-        self.filled_ignoring_case = true;
+        self.reset_for_scan(projection);
         crate::scan::scan(self, line, projection)?;
         self.finish();
         Ok(())
@@ -725,6 +722,14 @@ impl Parsed {
                 spare.push(document);
             }
         }
+    }
+
+    /// [`Parsed::reset`] before the scanner's parse, which fills in the
+    /// projection's paths unless it finds a reason not to.
+    fn reset_for_scan(&mut self, projection: &Projection) {
+        self.reset(projection);
+        self.filled = true;
+        self.filled_ignoring_case = true;
     }
 
     fn serde_capture(
