@@ -62,8 +62,8 @@ struct Cli {
     /// this process).
     #[arg(long, value_name = "SET")]
     fast_only: Option<FastOnly>,
-    /// With `--fast-only`: only events of this log type.
-    #[arg(long, requires = "fast_only")]
+    /// With `--fast-only`: only events of this log type (its `p_log_type`).
+    #[arg(long, requires = "fast_only", value_parser = clap::builder::PossibleValuesParser::new(LOG_TYPES))]
     log_type: Option<String>,
 }
 
