@@ -47,19 +47,19 @@ pub enum Line {
 
 /// Splits an input into lines, each at most `max_line_bytes` long; longer
 /// lines are skipped without buffering them.
-pub struct Lines {
-    reader: BufReader<Box<dyn Read + Send>>,
+pub struct Lines<R = BufReader<Box<dyn Read + Send>>> {
+    reader: R,
     max_line_bytes: usize,
     done: bool,
     /// No line was read yet (a byte-order mark may open it).
     first: bool,
 }
 
-impl Lines {
+impl<R: BufRead> Lines<R> {
     /// A line reader over `reader`; lines longer than `max_line_bytes`
     /// (without their `\n`) are reported as [`Line::TooLong`]. A UTF-8
     /// byte-order mark opening the input is dropped.
-    pub fn new(reader: BufReader<Box<dyn Read + Send>>, max_line_bytes: usize) -> Lines {
+    pub fn new(reader: R, max_line_bytes: usize) -> Lines<R> {
         Lines {
             reader,
             max_line_bytes,
@@ -68,10 +68,15 @@ impl Lines {
         }
     }
 
-    /// Whether the next line needs a read from the input, which may wait
-    /// (nothing of it is buffered).
-    pub fn needs_read(&self) -> bool {
-        !self.done && self.reader.buffer().is_empty()
+    /// A line reader over `reader` positioned at the start of a line inside
+    /// an input (not its first byte): as [`Lines::new`], except that a
+    /// byte-order mark opening the first line read is kept, as it would be
+    /// there (it is refused as malformed JSON).
+    pub fn resuming(reader: R, max_line_bytes: usize) -> Lines<R> {
+        Lines {
+            first: false,
+            ..Lines::new(reader, max_line_bytes)
+        }
     }
 
     /// Reads the next line into `buf` (cleared first). `Ok(None)` at the end
@@ -141,6 +146,14 @@ impl Lines {
             out.drain(start..start + BOM.len());
         }
         Ok(Some((Line::Complete, length)))
+    }
+}
+
+impl<T: Read> Lines<BufReader<T>> {
+    /// Whether the next line needs a read from the input, which may wait
+    /// (nothing of it is buffered).
+    pub fn needs_read(&self) -> bool {
+        !self.done && self.reader.buffer().is_empty()
     }
 }
 

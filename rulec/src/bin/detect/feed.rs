@@ -66,7 +66,7 @@ impl Feed {
 }
 
 /// Why a line longer than the limit is skipped.
-fn too_long_reason(length: u64, max_line_bytes: usize) -> String {
+pub(crate) fn too_long_reason(length: u64, max_line_bytes: usize) -> String {
     format!("line of {length} bytes is longer than --max-line-bytes {max_line_bytes}")
 }
 

@@ -1,6 +1,7 @@
 //! Reading inputs: files or stdin, gzip decompressed transparently (by its
 //! magic bytes), split into lines without ever holding more than the line
 //! limit in memory (the splitting is `rulec::ndjson::Lines`, in the library).
+//! A plain file can also be read in ranges by the workers ([`crate::ranges`]).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -35,18 +36,28 @@ pub struct Input {
     /// Bytes read from it so far (compressed, for gzip).
     pub consumed: Arc<AtomicU64>,
     reader: BufReader<Box<dyn Read + Send>>,
+    /// The file, when it is a regular file and not gzip: worker threads
+    /// may read it in ranges ([`crate::ranges`]).
+    plain: Option<Arc<File>>,
 }
 
 impl Input {
     /// Opens `-` (stdin) or a file; gzip is detected by its magic bytes.
     pub fn open(name: &str) -> io::Result<Input> {
         let consumed = Arc::new(AtomicU64::new(0));
-        let (raw, size): (Box<dyn Read + Send>, Option<u64>) = if name == "-" {
-            (Box::new(io::stdin()), None)
+        let (raw, size, mut plain): (Box<dyn Read + Send>, Option<u64>, _) = if name == "-" {
+            (Box::new(io::stdin()), None, None)
         } else {
             let file = File::open(name)?;
-            let size = file.metadata().ok().map(|m| m.len());
-            (Box::new(file), size)
+            let metadata = file.metadata().ok();
+            let size = metadata.as_ref().map(|m| m.len());
+            // A second handle on the file: positional reads leave the
+            // stream's offset alone.
+            let plain = match metadata {
+                Some(m) if m.is_file() => file.try_clone().ok().map(Arc::new),
+                _ => None,
+            };
+            (Box::new(file), size, plain)
         };
         let mut buffered = BufReader::with_capacity(
             1024 * 1024,
@@ -56,6 +67,9 @@ impl Input {
             }) as Box<dyn Read + Send>,
         );
         let is_gzip = buffered.fill_buf()?.starts_with(&GZIP_MAGIC);
+        if is_gzip {
+            plain = None;
+        }
         let reader = if is_gzip {
             BufReader::with_capacity(
                 1024 * 1024,
@@ -69,7 +83,14 @@ impl Input {
             size,
             consumed,
             reader,
+            plain,
         })
+    }
+
+    /// The file and its size when opened, when worker threads may read it
+    /// in ranges: a regular file, not gzip.
+    pub fn plain_file(&self) -> Option<(Arc<File>, u64)> {
+        Some((Arc::clone(self.plain.as_ref()?), self.size?))
     }
 
     /// A line reader over the input.

@@ -10,6 +10,7 @@
 mod feed;
 mod input;
 mod output;
+mod ranges;
 mod signal;
 mod summary;
 mod work;
@@ -26,9 +27,10 @@ use rulec::{Alert, AlertStream, Detector, Parsed};
 use crate::feed::{Feed, Next};
 use crate::input::Input;
 use crate::output::{MatchLine, Sink, WriteError};
+use crate::ranges::{FileRanges, RANGE_BYTES};
 use crate::signal::Interrupt;
 use crate::summary::Counters;
-use crate::work::{Outcome, Pool};
+use crate::work::{Done, Job, Outcome, Pool};
 
 /// mimalloc: the alerts' outputs (titles, dedup strings, alert contexts as
 /// JSON maps) are many small allocations, freed a chunk later, often by
@@ -103,6 +105,16 @@ enum Stop {
     Interrupted,
     /// A fatal error, already reported.
     Fatal,
+}
+
+/// Where one input's reading stands: jobs handed to the workers and
+/// consumed, lines numbered, bytes consumed.
+#[derive(Default)]
+struct Numbering {
+    submitted: u64,
+    done: u64,
+    line_no: u64,
+    bytes: u64,
 }
 
 struct Run {
@@ -222,11 +234,23 @@ impl Run {
         None
     }
 
-    /// Reads one input (on a reader thread) and evaluates its lines: on this
-    /// thread, or with `threads` above 1 on worker threads, their outcomes
-    /// consumed here in input order. On a signal, reading stops and the
-    /// lines already read are finished.
+    /// Reads one input and evaluates its lines: on this thread, or with
+    /// `threads` above 1 on worker threads, their outcomes consumed here in
+    /// input order. A plain file is then read by the workers themselves, a
+    /// range each; anything else on a reader thread. On a signal, reading
+    /// stops and the lines already read are finished.
     fn process(&mut self, input: Input, detector: &Detector, threads: usize) -> Option<Stop> {
+        if threads > 1 {
+            if let Some((file, size)) = input.plain_file() {
+                let ranges = FileRanges::new(file, size, RANGE_BYTES, self.max_line_bytes);
+                return self.process_ranges(&input.name, ranges, detector, threads);
+            }
+        }
+        self.process_feed(input, detector, threads)
+    }
+
+    /// [`Run::process`] for an input read on a reader thread.
+    fn process_feed(&mut self, input: Input, detector: &Detector, threads: usize) -> Option<Stop> {
         let name = input.name.clone();
         let consumed = Arc::clone(&input.consumed);
         let feed = match Feed::start(input, self.max_line_bytes) {
@@ -236,17 +260,12 @@ impl Run {
                 return Some(Stop::Fatal);
             }
         };
-        std::thread::scope(|scope| {
+        let stop = std::thread::scope(|scope| {
             let mut pool = (threads > 1).then(|| Pool::start(scope, detector, threads));
-            let mut line_no: u64 = 0;
-            let (mut submitted, mut done) = (0u64, 0u64);
+            let mut lines = Numbering::default();
             let mut stop = None;
-            'read: while stop.is_none() {
-                if self.interrupt.requested() {
-                    let signal = self.interrupt.name();
-                    self.progress.suspend(|| {
-                        eprintln!("detect: {signal}: stopped reading {name}; finishing the lines already read")
-                    });
+            while stop.is_none() {
+                if self.interrupted(&name) {
                     stop = Some(Stop::Interrupted);
                     break;
                 }
@@ -270,61 +289,137 @@ impl Run {
                         break;
                     }
                 };
-                self.counters.bytes += chunk.bytes;
                 self.progress
                     .set_position(self.progress_base + consumed.load(Ordering::Relaxed));
                 let Some(pool) = &mut pool else {
+                    let bytes = chunk.bytes;
                     let outcomes = chunk.evaluate(self.stream.detector(), &mut self.scratch);
-                    for outcome in outcomes {
-                        line_no += 1;
-                        stop = self.consume(&name, line_no, outcome);
-                        if stop.is_some() {
-                            break 'read;
-                        }
-                    }
+                    let done = Done {
+                        outcomes,
+                        bytes,
+                        error: None,
+                    };
+                    stop = self.consume_done(&name, &mut lines, done);
                     continue;
                 };
-                chunk.index = submitted;
-                pool.submit(chunk);
-                submitted += 1;
-                // Consume what is ready without waiting.
-                while done < submitted {
-                    let Some(outcomes) = pool.next_ready(false) else {
-                        break;
-                    };
-                    done += 1;
-                    for outcome in outcomes {
-                        line_no += 1;
-                        stop = self.consume(&name, line_no, outcome);
-                        if stop.is_some() {
-                            break 'read;
-                        }
-                    }
-                }
+                chunk.index = lines.submitted;
+                pool.submit(Job::Lines(chunk));
+                lines.submitted += 1;
+                stop = self.consume_ready(&name, pool, &mut lines);
             }
-            // Lines handed to the workers were read: finish them, also after
-            // a signal.
-            if let Some(pool) = &mut pool {
-                pool.close();
-                while matches!(stop, None | Some(Stop::Interrupted)) && done < submitted {
-                    let Some(outcomes) = pool.next_ready(true) else {
-                        self.progress.suspend(|| {
-                            eprintln!("detect: {name}: a worker thread stopped; lines after {line_no} were not evaluated")
-                        });
-                        return Some(Stop::Fatal);
-                    };
-                    done += 1;
-                    for outcome in outcomes {
-                        line_no += 1;
-                        if let Some(next) = self.consume(&name, line_no, outcome) {
-                            return Some(next);
-                        }
-                    }
-                }
+            match &mut pool {
+                Some(pool) => self.finish_pool(&name, pool, &mut lines, stop),
+                None => stop,
             }
-            self.progress_base += consumed.load(Ordering::Relaxed);
-            stop
-        })
+        });
+        self.progress_base += consumed.load(Ordering::Relaxed);
+        stop
+    }
+
+    /// [`Run::process`] for a plain file the workers read, a range each.
+    fn process_ranges(
+        &mut self,
+        name: &str,
+        mut ranges: FileRanges,
+        detector: &Detector,
+        threads: usize,
+    ) -> Option<Stop> {
+        let base = self.progress_base;
+        let (stop, bytes) = std::thread::scope(|scope| {
+            let mut pool = Pool::start(scope, detector, threads);
+            let mut lines = Numbering::default();
+            let mut stop = None;
+            while stop.is_none() {
+                if self.interrupted(name) {
+                    stop = Some(Stop::Interrupted);
+                    break;
+                }
+                let Some(range) = ranges.next() else {
+                    break;
+                };
+                pool.submit(Job::Range(range));
+                lines.submitted += 1;
+                stop = self.consume_ready(name, &mut pool, &mut lines);
+                self.progress.set_position(base + lines.bytes);
+            }
+            let stop = self.finish_pool(name, &mut pool, &mut lines, stop);
+            (stop, lines.bytes)
+        });
+        self.progress_base = base + bytes;
+        stop
+    }
+
+    /// Whether a signal asked the run to stop (said once, here).
+    fn interrupted(&mut self, name: &str) -> bool {
+        if !self.interrupt.requested() {
+            return false;
+        }
+        let signal = self.interrupt.name();
+        self.progress.suspend(|| {
+            eprintln!("detect: {signal}: stopped reading {name}; finishing the lines already read")
+        });
+        true
+    }
+
+    /// Consumes the jobs' lines that are ready, in order, without waiting.
+    fn consume_ready(
+        &mut self,
+        name: &str,
+        pool: &mut Pool,
+        lines: &mut Numbering,
+    ) -> Option<Stop> {
+        while lines.done < lines.submitted {
+            let done = pool.next_ready(false)?;
+            lines.done += 1;
+            if let Some(stop) = self.consume_done(name, lines, done) {
+                return Some(stop);
+            }
+        }
+        None
+    }
+
+    /// No more jobs: the lines handed to the workers were read, so they are
+    /// finished (also after a signal).
+    fn finish_pool(
+        &mut self,
+        name: &str,
+        pool: &mut Pool,
+        lines: &mut Numbering,
+        mut stop: Option<Stop>,
+    ) -> Option<Stop> {
+        pool.close();
+        while matches!(stop, None | Some(Stop::Interrupted)) && lines.done < lines.submitted {
+            let Some(done) = pool.next_ready(true) else {
+                let line_no = lines.line_no;
+                self.progress.suspend(|| {
+                    eprintln!("detect: {name}: a worker thread stopped; lines after {line_no} were not evaluated")
+                });
+                return Some(Stop::Fatal);
+            };
+            lines.done += 1;
+            if let Some(next) = self.consume_done(name, lines, done) {
+                stop = Some(next);
+            }
+        }
+        stop
+    }
+
+    /// Consumes a job's lines in order, numbering them, then the error that
+    /// stopped its reading, if one did.
+    fn consume_done(&mut self, name: &str, lines: &mut Numbering, done: Done) -> Option<Stop> {
+        self.counters.bytes += done.bytes;
+        lines.bytes += done.bytes;
+        for outcome in done.outcomes {
+            lines.line_no += 1;
+            if let Some(stop) = self.consume(name, lines.line_no, outcome) {
+                return Some(stop);
+            }
+        }
+        let error = done.error?;
+        let after_line = lines.line_no;
+        self.progress
+            .suspend(|| eprintln!("detect: {name}: cannot read after line {after_line}: {error}"));
+        Some(Stop::Fatal)
     }
 
     /// Flushes open alerts and ends the output: kept (a file renamed into

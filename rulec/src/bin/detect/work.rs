@@ -1,11 +1,15 @@
-//! Evaluating lines, on this thread or on worker threads: each line becomes
+//! Evaluating lines, on this thread or on worker threads (which may read
+//! them too, [`crate::ranges`]): each line becomes
 //! an [`Outcome`] that the main thread consumes in input order, so output and
 //! alerting are the same with any number of threads.
 
 use std::collections::BTreeMap;
+use std::io;
 use std::sync::mpsc;
 
 use rulec::{Detector, Parsed};
+
+use crate::ranges::{Range, RangeReader};
 
 pub use rulec::ndjson::{evaluate, Outcome};
 
@@ -27,9 +31,16 @@ pub struct Chunk {
 impl Chunk {
     /// An empty chunk.
     pub fn new(index: u64) -> Chunk {
+        Chunk::reusing(index, Vec::new())
+    }
+
+    /// An empty chunk, its lines to go in `data` (emptied).
+    pub fn reusing(index: u64, mut data: Vec<u8>) -> Chunk {
+        data.clear();
+        data.reserve(CHUNK_BYTES + 64 * 1024);
         Chunk {
             index,
-            data: Vec::with_capacity(CHUNK_BYTES + 64 * 1024),
+            data,
             ends: Vec::new(),
             refused: Vec::new(),
             bytes: 0,
@@ -55,9 +66,10 @@ impl Chunk {
         self.data.len() >= CHUNK_BYTES || self.ends.len() >= CHUNK_LINES
     }
 
-    /// Evaluates every line, in order.
-    pub fn evaluate(self, detector: &Detector, scratch: &mut Parsed) -> Vec<Outcome> {
-        let mut refused = self.refused.into_iter().peekable();
+    /// Evaluates every line, in order (the reasons of refused lines move
+    /// to their outcomes).
+    pub fn evaluate(&mut self, detector: &Detector, scratch: &mut Parsed) -> Vec<Outcome> {
+        let mut refused = self.refused.drain(..).peekable();
         let mut start = 0;
         let mut out = Vec::with_capacity(self.ends.len());
         for (position, end) in self.ends.iter().enumerate() {
@@ -84,12 +96,56 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// At most this many lines per chunk.
 const CHUNK_LINES: usize = 8192;
 
+/// What a worker is handed: lines read, or a range of a file to read.
+pub enum Job {
+    /// Lines the reader thread read.
+    Lines(Chunk),
+    /// Lines the worker reads itself.
+    Range(Range),
+}
+
+impl Job {
+    /// Its place in the input, counted from 0.
+    fn index(&self) -> u64 {
+        match self {
+            Job::Lines(chunk) => chunk.index,
+            Job::Range(range) => range.index,
+        }
+    }
+
+    /// Reads the job's lines if they are still to read (with `reading`'s
+    /// buffers), and evaluates them.
+    fn run(self, detector: &Detector, scratch: &mut Parsed, reading: &mut RangeReader) -> Done {
+        let (mut chunk, error) = match self {
+            Job::Lines(chunk) => (chunk, None),
+            Job::Range(range) => range.read(reading),
+        };
+        let outcomes = chunk.evaluate(detector, scratch);
+        reading.give_back(chunk.data);
+        Done {
+            outcomes,
+            bytes: chunk.bytes,
+            error,
+        }
+    }
+}
+
+/// A job's lines, evaluated.
+pub struct Done {
+    /// Each line's outcome, in order.
+    pub outcomes: Vec<Outcome>,
+    /// Bytes of input the lines took.
+    pub bytes: u64,
+    /// The error that stopped reading a range after these lines.
+    pub error: Option<io::Error>,
+}
+
 /// Worker threads evaluating chunks, and the results put back in order.
 pub struct Pool<'s> {
-    work: Option<mpsc::SyncSender<Chunk>>,
-    results: mpsc::Receiver<(u64, Vec<Outcome>)>,
+    work: Option<mpsc::SyncSender<Job>>,
+    results: mpsc::Receiver<(u64, Done)>,
     /// Results that arrived ahead of their turn.
-    pending: BTreeMap<u64, Vec<Outcome>>,
+    pending: BTreeMap<u64, Done>,
     /// The next chunk to hand out in order.
     next: u64,
     _scope: std::marker::PhantomData<&'s ()>,
@@ -102,7 +158,7 @@ impl<'s> Pool<'s> {
         detector: &'s Detector,
         threads: usize,
     ) -> Pool<'s> {
-        let (work_tx, work_rx) = mpsc::sync_channel::<Chunk>(threads * 2);
+        let (work_tx, work_rx) = mpsc::sync_channel::<Job>(threads * 2);
         let work_rx = std::sync::Arc::new(std::sync::Mutex::new(work_rx));
         let (result_tx, results) = mpsc::channel();
         for _ in 0..threads {
@@ -110,17 +166,18 @@ impl<'s> Pool<'s> {
             let result_tx = result_tx.clone();
             scope.spawn(move || {
                 let mut scratch = Parsed::new();
+                let mut reading = RangeReader::default();
                 loop {
-                    let chunk = match work_rx.lock() {
+                    let job = match work_rx.lock() {
                         Ok(receiver) => receiver.recv(),
                         Err(_) => return,
                     };
-                    let Ok(chunk) = chunk else {
+                    let Ok(job) = job else {
                         return;
                     };
-                    let index = chunk.index;
-                    let outcomes = chunk.evaluate(detector, &mut scratch);
-                    if result_tx.send((index, outcomes)).is_err() {
+                    let index = job.index();
+                    let done = job.run(detector, &mut scratch, &mut reading);
+                    if result_tx.send((index, done)).is_err() {
                         return;
                     }
                 }
@@ -135,31 +192,31 @@ impl<'s> Pool<'s> {
         }
     }
 
-    /// Hands a chunk to the workers (waits while they are busy).
-    pub fn submit(&mut self, chunk: Chunk) {
+    /// Hands a job to the workers (waits while they are busy).
+    pub fn submit(&mut self, job: Job) {
         if let Some(work) = &self.work {
             // A send fails only when every worker is gone (it panicked):
-            // the chunk's lines are then never reported, which `next_ready`
+            // the job's lines are then never reported, which `next_ready`
             // turns into an error below.
-            let _ = work.send(chunk);
+            let _ = work.send(job);
         }
     }
 
-    /// The next chunk's outcomes in input order, when ready; with `wait`,
-    /// blocks until it is. `None` when nothing more will come.
-    pub fn next_ready(&mut self, wait: bool) -> Option<Vec<Outcome>> {
+    /// The next job's lines in input order, when ready; with `wait`,
+    /// blocks until they are. `None` when nothing more will come.
+    pub fn next_ready(&mut self, wait: bool) -> Option<Done> {
         loop {
-            if let Some(outcomes) = self.pending.remove(&self.next) {
+            if let Some(done) = self.pending.remove(&self.next) {
                 self.next += 1;
-                return Some(outcomes);
+                return Some(done);
             }
             let received = if wait {
                 self.results.recv().ok()
             } else {
                 self.results.try_recv().ok()
             };
-            let (index, outcomes) = received?;
-            self.pending.insert(index, outcomes);
+            let (index, done) = received?;
+            self.pending.insert(index, done);
         }
     }
 

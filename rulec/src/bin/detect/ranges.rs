@@ -1,0 +1,308 @@
+//! Reading a plain file on the worker threads, a byte range each: with more
+//! than one thread, the copy of the file out of the kernel is shared by the
+//! workers instead of falling to one reader thread, which then took a core's
+//! share from them.
+//!
+//! A range owns the lines that start in it: its worker reads on past the
+//! range's end to finish its last line, and a worker whose range starts
+//! inside a line skips to the next line start (the line belongs to an
+//! earlier range). So the ranges' lines, one after the other, are the
+//! file's lines, split as [`Lines`] splits the whole file (line limit,
+//! `\r\n`, a byte-order mark on the first line only), wherever the ranges
+//! fall. Reads are positional (`pread`), so a file that shrinks while it is
+//! read only ends early, as a read from a stream would.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+
+use crate::input::{Line, Lines};
+use crate::work::Chunk;
+
+/// Bytes of a file per range: about a chunk's worth of lines.
+pub const RANGE_BYTES: u64 = 1 << 20;
+
+/// Bytes read at a time within a range.
+const READ_BYTES: usize = RANGE_BYTES as usize + TAIL_READ;
+
+/// Bytes read at a time past a range's end, to finish its last line: audit
+/// events are a few kilobytes.
+const TAIL_READ: usize = 16 * 1024;
+
+/// A plain file cut into byte ranges, handed out in order.
+pub struct FileRanges {
+    file: Arc<File>,
+    /// How many ranges: the last runs to the end of the file, however long
+    /// it has grown.
+    count: u64,
+    range_bytes: u64,
+    next: u64,
+    max_line_bytes: usize,
+}
+
+impl FileRanges {
+    /// Cuts `file`, `size` bytes long when opened, into ranges of
+    /// `range_bytes`.
+    pub fn new(file: Arc<File>, size: u64, range_bytes: u64, max_line_bytes: usize) -> FileRanges {
+        let range_bytes = range_bytes.max(1);
+        FileRanges {
+            file,
+            count: size.div_ceil(range_bytes).max(1),
+            range_bytes,
+            next: 0,
+            max_line_bytes,
+        }
+    }
+}
+
+impl Iterator for FileRanges {
+    type Item = Range;
+
+    fn next(&mut self) -> Option<Range> {
+        if self.next == self.count {
+            return None;
+        }
+        let index = self.next;
+        self.next += 1;
+        Some(Range {
+            index,
+            file: Arc::clone(&self.file),
+            start: index * self.range_bytes,
+            end: (self.next < self.count).then_some(self.next * self.range_bytes),
+            max_line_bytes: self.max_line_bytes,
+        })
+    }
+}
+
+/// The lines starting between two offsets of a file.
+pub struct Range {
+    /// Its place among the file's ranges, counted from 0.
+    pub index: u64,
+    file: Arc<File>,
+    start: u64,
+    /// `None`: to the end of the file.
+    end: Option<u64>,
+    max_line_bytes: usize,
+}
+
+impl Range {
+    /// Reads the range's lines into a chunk (with the range's index), with
+    /// `reading`'s buffers, and the error that stopped the reading, if one
+    /// did: the chunk then holds the lines read before it.
+    pub fn read(&self, reading: &mut RangeReader) -> (Chunk, Option<io::Error>) {
+        let mut chunk = Chunk::reusing(self.index, std::mem::take(&mut reading.spare));
+        let end = self.end.unwrap_or(u64::MAX);
+        let from = self.start.saturating_sub(1);
+        let reader = match reading.reader_at(&self.file, from, end) {
+            Ok(reader) => reader,
+            Err(error) => return (chunk, Some(error)),
+        };
+        let (mut lines, mut at) = if self.start == 0 {
+            (Lines::new(reader, self.max_line_bytes), 0)
+        } else {
+            // The byte before the range says whether a line starts at its
+            // first byte; otherwise the first line start is past the next
+            // line end.
+            let skipped = match reader.skip_until(b'\n') {
+                Ok(skipped) => skipped as u64,
+                Err(error) => return (chunk, Some(error)),
+            };
+            (Lines::resuming(reader, self.max_line_bytes), from + skipped)
+        };
+        while at < end {
+            match lines.append_line(&mut chunk.data) {
+                Ok(Some((line, length))) => {
+                    let refused = match line {
+                        Line::Complete => None,
+                        Line::TooLong { length } => {
+                            Some(crate::feed::too_long_reason(length, self.max_line_bytes))
+                        }
+                    };
+                    chunk.appended(refused, length);
+                    at += length;
+                }
+                Ok(None) => break,
+                Err(error) => return (chunk, Some(error)),
+            }
+        }
+        (chunk, None)
+    }
+}
+
+/// A worker's buffers for reading ranges, kept from one range to the next:
+/// a buffer of a megabyte is allocated and zeroed once, not once a range.
+#[derive(Default)]
+pub struct RangeReader {
+    reader: Option<BufReader<At>>,
+    /// A chunk's buffer, given back once its lines were evaluated.
+    spare: Vec<u8>,
+}
+
+impl RangeReader {
+    /// Keeps a chunk's buffer for the next range.
+    pub fn give_back(&mut self, data: Vec<u8>) {
+        if data.capacity() > self.spare.capacity() {
+            self.spare = data;
+        }
+    }
+
+    /// The buffered reader, reading `file` from `from`, as much as asked up
+    /// to `end` (nothing buffered from an earlier range).
+    fn reader_at(
+        &mut self,
+        file: &Arc<File>,
+        from: u64,
+        end: u64,
+    ) -> io::Result<&mut BufReader<At>> {
+        let at = At {
+            file: Arc::clone(file),
+            position: from,
+            end,
+        };
+        let reader = self
+            .reader
+            .get_or_insert_with(|| BufReader::with_capacity(READ_BYTES, at.clone()));
+        *reader.get_mut() = at;
+        // Seeking empties the buffer (and keeps its bytes zeroed).
+        reader.seek(SeekFrom::Start(from))?;
+        Ok(reader)
+    }
+}
+
+/// Reads a file from a position, without moving the file's own offset:
+/// as much as asked up to `end`, then [`TAIL_READ`] at a time.
+#[derive(Clone)]
+struct At {
+    file: Arc<File>,
+    position: u64,
+    end: u64,
+}
+
+impl Read for At {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = match usize::try_from(self.end.saturating_sub(self.position)) {
+            Ok(0) => TAIL_READ,
+            Ok(left) => left,
+            Err(_) => buf.len(),
+        };
+        let len = want.min(buf.len());
+        let read = self.file.read_at(&mut buf[..len], self.position)?;
+        self.position += read as u64;
+        Ok(read)
+    }
+}
+
+impl Seek for At {
+    /// Only to a position from the start (what [`RangeReader`] asks).
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        match to {
+            SeekFrom::Start(position) => {
+                self.position = position;
+                Ok(position)
+            }
+            SeekFrom::Current(_) | SeekFrom::End(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a file range seeks only from the start",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// The lines of a whole input (each one's refusal and bytes), read as
+    /// `Lines` reads a stream.
+    fn lines_of_stream(text: &[u8], max: usize) -> Vec<(Option<String>, Vec<u8>)> {
+        let reader: Box<dyn Read + Send> = Box::new(io::Cursor::new(text.to_vec()));
+        let mut lines = Lines::new(BufReader::with_capacity(7, reader), max);
+        let mut chunk = Chunk::new(0);
+        while let Ok(Some((line, length))) = lines.append_line(&mut chunk.data) {
+            let refused = match line {
+                Line::Complete => None,
+                Line::TooLong { length } => Some(crate::feed::too_long_reason(length, max)),
+            };
+            chunk.appended(refused, length);
+        }
+        chunk_lines(&chunk)
+    }
+
+    /// A chunk's lines: each one's refusal and bytes.
+    fn chunk_lines(chunk: &Chunk) -> Vec<(Option<String>, Vec<u8>)> {
+        let mut start = 0;
+        let mut refused = chunk.refused.iter();
+        let mut out = Vec::new();
+        for end in &chunk.ends {
+            match end {
+                Some(end) => {
+                    out.push((None, chunk.data[start..*end].to_vec()));
+                    start = *end;
+                }
+                None => {
+                    let reason = refused.next().map(|(_, reason)| reason.clone());
+                    out.push((reason, Vec::new()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn ranges_of_any_size_give_the_lines_of_the_whole_file() {
+        let text: &[u8] =
+            b"\xef\xbb\xbf{\"a\":1}\r\n\n\xef\xbb\xbf{}\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n\r\n{\"b\":\"\\n\"}\nlast";
+        let mut file = tempfile::tempfile().expect("a temporary file");
+        file.write_all(text).expect("write it");
+        let file = Arc::new(file);
+        let max = 12;
+        let expected = lines_of_stream(text, max);
+        assert_eq!(expected.len(), 7, "{expected:?}");
+        for range_bytes in 1..=text.len() as u64 + 2 {
+            let ranges = FileRanges::new(Arc::clone(&file), text.len() as u64, range_bytes, max);
+            let mut lines = Vec::new();
+            let mut bytes = 0;
+            let mut reading = RangeReader::default();
+            for (index, range) in ranges.enumerate() {
+                assert_eq!(range.index, index as u64);
+                let (chunk, error) = range.read(&mut reading);
+                assert!(error.is_none(), "range bytes {range_bytes}: {error:?}");
+                assert_eq!(chunk.index, index as u64);
+                bytes += chunk.bytes;
+                lines.extend(chunk_lines(&chunk));
+                reading.give_back(chunk.data);
+            }
+            assert_eq!(lines, expected, "range bytes {range_bytes}");
+            assert_eq!(bytes, text.len() as u64, "range bytes {range_bytes}");
+        }
+    }
+
+    #[test]
+    fn the_last_range_reads_what_the_file_grew_by_and_a_shrunk_file_ends_early() {
+        let mut file = tempfile::tempfile().expect("a temporary file");
+        file.write_all(b"{}\n{}\n").expect("write it");
+        let file = Arc::new(file);
+        // Opened at 6 bytes, in ranges of 4; it grows before the reading.
+        let ranges: Vec<Range> = FileRanges::new(Arc::clone(&file), 6, 4, 100).collect();
+        assert_eq!(ranges.len(), 2);
+        (&*file).write_all(b"{\"grown\":1}\n").expect("grow it");
+        let mut reading = RangeReader::default();
+        let lines: Vec<_> = ranges
+            .iter()
+            .flat_map(|r| chunk_lines(&r.read(&mut reading).0))
+            .collect();
+        let texts: Vec<&[u8]> = lines.iter().map(|(_, b)| b.as_slice()).collect();
+        assert_eq!(texts, [&b"{}"[..], b"{}", b"{\"grown\":1}"]);
+        file.set_len(2).expect("shrink it");
+        let mut reading = RangeReader::default();
+        let lines: Vec<_> = ranges
+            .iter()
+            .flat_map(|r| chunk_lines(&r.read(&mut reading).0))
+            .collect();
+        let texts: Vec<&[u8]> = lines.iter().map(|(_, b)| b.as_slice()).collect();
+        assert_eq!(texts, [&b"{}"[..]]);
+    }
+}
