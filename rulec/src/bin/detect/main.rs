@@ -240,8 +240,11 @@ impl Run {
     /// range each; anything else on a reader thread. On a signal, reading
     /// stops and the lines already read are finished.
     fn process(&mut self, input: Input, detector: &Detector, threads: usize) -> Option<Stop> {
-        if threads > 1 {
-            if let Some((file, size)) = input.plain_file() {
+        // A file of one range is read as a stream: nothing to share (and a
+        // file that says it is empty, as those of `/proc` do, may not allow
+        // positional reads).
+        if let Some((file, size)) = input.plain_file().filter(|(_, size)| *size > RANGE_BYTES) {
+            if threads > 1 {
                 let ranges = FileRanges::new(file, size, RANGE_BYTES, self.max_line_bytes);
                 return self.process_ranges(&input.name, ranges, detector, threads);
             }
