@@ -345,6 +345,12 @@ impl Projection {
             .map(|kept| kept.trie)
     }
 
+    /// What to keep of JSON documents embedded in kept strings, when the
+    /// rules read such documents.
+    pub(crate) fn document_projection(&self) -> Option<&Projection> {
+        self.documents.as_deref()
+    }
+
     /// Whether the projection keeps everything (then the scanner fills in
     /// no path).
     pub(crate) fn keeps_everything(&self) -> bool {
@@ -617,6 +623,26 @@ impl EmbeddedDocument {
         Some(crate::val::Val::Node(self.parsed.root(line)).truthy())
     }
 
+    /// [`EmbeddedDocument::decode_in_line`] for a string value of `line`
+    /// whose text starts at `start` (past its opening quote), its end not
+    /// yet known: parsed up to its closing quote, which the document must
+    /// be followed by (spaces aside). The quote's position, and whether the
+    /// document is truthy; `None` when the string is not written in the
+    /// plain way that parse decides (it is then scanned as any string, and
+    /// its document parsed when read).
+    pub(crate) fn decode_opening_string(
+        &mut self,
+        line: &str,
+        start: usize,
+        projection: &Projection,
+    ) -> Option<(usize, bool)> {
+        self.parsed.reset_for_scan(projection);
+        let end = crate::scan::scan_escaped_open(&mut self.parsed, line, start, projection).ok()?;
+        self.parsed.finish();
+        self.in_line = true;
+        Some((end, crate::val::Val::Node(self.parsed.root(line)).truthy()))
+    }
+
     /// The decoded document (after a successful [`EmbeddedDocument::decode`]).
     pub fn root(&self) -> Projected<'_> {
         self.parsed.root(&self.text)
@@ -874,6 +900,44 @@ impl Parsed {
             decoded: OnceCell::new(),
         });
         Text::Escaped(index)
+    }
+
+    /// Buffers for a document, from those of earlier lines when there are.
+    pub(crate) fn spare_document(&self) -> Box<EmbeddedDocument> {
+        self.spare.borrow_mut().pop().unwrap_or_default()
+    }
+
+    /// Keeps a document's buffers for a later one.
+    pub(crate) fn give_back_document(&self, document: Box<EmbeddedDocument>) {
+        self.spare.borrow_mut().push(document);
+    }
+
+    /// Sets the decoded document of string slot `slot`, parsed as the line
+    /// was scanned (`None`: it is falsy, and its buffers go back), as
+    /// [`Node::decoded_document`] sets it when first read.
+    pub(crate) fn set_document(
+        &mut self,
+        slot: u32,
+        document: Box<EmbeddedDocument>,
+        truthy: bool,
+    ) {
+        let at = slot as usize;
+        if self.documents.len() <= at {
+            self.documents.resize_with(at + 1, OnceCell::new);
+        }
+        let (kept, spare) = if truthy {
+            (Some(document), None)
+        } else {
+            (None, Some(document))
+        };
+        let spare_documents = self.spare.get_mut();
+        spare_documents.extend(spare);
+        if let Some(cell) = self.documents.get_mut(at) {
+            match cell.set(kept) {
+                Ok(()) => self.documents_set.get_mut().push(slot),
+                Err(kept) => spare_documents.extend(kept),
+            }
+        }
     }
 
     /// The range of the line a [`Text::Escaped`] string is written in.

@@ -128,7 +128,9 @@ fn escaped_bytes(backslash: u64, escaped_first: &mut bool) -> u64 {
 /// Fills `parsed` from `line` (its buffers already cleared), keeping what
 /// `projection` names.
 pub(crate) fn scan(parsed: &mut Parsed, line: &str, projection: &Projection) -> Result<(), Unsure> {
-    scan_dialect::<false>(parsed, line, 0, line.len(), projection)
+    scan_dialect::<false, _>(parsed, line, 0, line.len(), projection, |scanner| {
+        scanner.document()
+    })
 }
 
 /// Fills `parsed` from the JSON document written in the string value
@@ -154,19 +156,39 @@ pub(crate) fn scan_escaped(
     if start >= end {
         return Err(Unsure);
     }
-    scan_dialect::<true>(parsed, line, start, end, projection)
+    scan_dialect::<true, _>(parsed, line, start, end, projection, |scanner| {
+        scanner.document()
+    })
 }
 
-/// The scanner over `line` from `start` to `end`, in either dialect:
-/// `ESCAPED` reads a document written inside a string value
-/// ([`scan_escaped`]).
-fn scan_dialect<const ESCAPED: bool>(
+/// [`scan_escaped`] for a string value whose text starts at `start` (past
+/// its opening quote), its end not known yet: the document, then spaces,
+/// then the string's closing quote, whose position it returns. What it
+/// accepts is a valid string value (its escapes are all `\"` and `\\`
+/// followed by an escape, and it holds no control character), so the line
+/// scanner takes it as one.
+pub(crate) fn scan_escaped_open(
+    parsed: &mut Parsed,
+    line: &str,
+    start: usize,
+    projection: &Projection,
+) -> Result<usize, Unsure> {
+    scan_dialect::<true, _>(parsed, line, start, line.len(), projection, |scanner| {
+        scanner.document_in_string()
+    })
+}
+
+/// The scanner over `line` from `start` to `end`, in either dialect
+/// (`ESCAPED` reads a document written inside a string value,
+/// [`scan_escaped`]), running `run`.
+fn scan_dialect<const ESCAPED: bool, T>(
     parsed: &mut Parsed,
     line: &str,
     start: usize,
     end: usize,
     projection: &Projection,
-) -> Result<(), Unsure> {
+    run: impl FnOnce(&mut Scanner<'_, ESCAPED>) -> Result<T, Unsure>,
+) -> Result<T, Unsure> {
     let key_scratch = std::mem::take(&mut parsed.key_scratch);
     let decoded = std::mem::take(&mut parsed.decoded_scratch);
     let mut scanner = Scanner::<ESCAPED> {
@@ -178,7 +200,7 @@ fn scan_dialect<const ESCAPED: bool>(
         key_scratch,
         decoded,
     };
-    let result = scanner.document();
+    let result = run(&mut scanner);
     // The scratch goes back to the buffers, for the next line.
     scanner.parsed.key_scratch = std::mem::take(&mut scanner.key_scratch);
     scanner.parsed.decoded_scratch = std::mem::take(&mut scanner.decoded);
@@ -227,17 +249,37 @@ impl<const ESCAPED: bool> Scanner<'_, ESCAPED> {
         }
     }
 
+    /// A document written inside a string value, from its text's start:
+    /// the document, spaces, and the string's closing quote, whose position
+    /// it returns.
+    fn document_in_string(&mut self) -> Result<usize, Unsure> {
+        self.whitespace();
+        let rooted = !self.projection.keeps_everything();
+        self.capture(0, 0, rooted)?;
+        self.whitespace();
+        match self.peek() {
+            Some(b'"') => Ok(self.pos),
+            _ => Err(Unsure),
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
     fn whitespace(&mut self) {
         // Compact lines have none: one comparison says so (every JSON
-        // whitespace byte is at most a space).
-        while self
-            .peek()
-            .is_some_and(|byte| byte <= b' ' && matches!(byte, b' ' | b'\n' | b'\t' | b'\r'))
-        {
+        // whitespace byte is at most a space). In a string value, only
+        // spaces: its other whitespace is written as escapes, which the
+        // escaped dialect leaves to a decoding.
+        while self.peek().is_some_and(|byte| {
+            byte <= b' '
+                && if ESCAPED {
+                    byte == b' '
+                } else {
+                    matches!(byte, b' ' | b'\n' | b'\t' | b'\r')
+                }
+        }) {
             self.pos += 1;
         }
     }
@@ -367,6 +409,28 @@ impl<const ESCAPED: bool> Scanner<'_, ESCAPED> {
         }
     }
 
+    /// A kept string value that opens with `{\"` (AKS's `properties.log`),
+    /// with the rules reading JSON documents in strings: its document is
+    /// parsed now, in the escaped dialect, in the same pass that finds the
+    /// string's end, instead of after a scan of the string and only when a
+    /// rule reads it. Its slot, with its document set; `None` when the
+    /// string is not written in the plain way that dialect decides (it is
+    /// then scanned as any string, its document parsed when read).
+    fn document_string(&mut self, documents: &Projection) -> Option<u32> {
+        let start = self.pos + 1;
+        let mut document = self.parsed.spare_document();
+        let Some((end, truthy)) = document.decode_opening_string(self.line, start, documents)
+        else {
+            self.parsed.give_back_document(document);
+            return None;
+        };
+        self.pos = end + 1;
+        let text = self.parsed.keep_escaped(start, end);
+        let slot = self.parsed.push(Payload::String(text));
+        self.parsed.set_document(slot, document, truthy);
+        Some(slot)
+    }
+
     /// Scans a number at `pos`: its extent, and whether it is a plain
     /// integer (no fraction, no exponent).
     fn number(&mut self) -> Result<(usize, bool), Unsure> {
@@ -449,6 +513,13 @@ impl<const ESCAPED: bool> Scanner<'_, ESCAPED> {
     fn capture(&mut self, trie: u32, depth: u32, rooted: bool) -> Result<u32, Unsure> {
         match self.peek() {
             Some(b'"') if !ESCAPED => {
+                if let Some(documents) = self.projection.document_projection() {
+                    if self.bytes.get(self.pos + 1..self.pos + 3) == Some(b"{\\") {
+                        if let Some(slot) = self.document_string(documents) {
+                            return Ok(slot);
+                        }
+                    }
+                }
                 let text = self.kept_string()?;
                 Ok(self.parsed.push(Payload::String(text)))
             }

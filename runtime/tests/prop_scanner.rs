@@ -391,8 +391,57 @@ fn check_embedded(document: &str, style: Style) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The document in the string value `log` of a parsed line.
+fn document_of<'d>(parsed: &'d Parsed, line: &'d str) -> Option<Projected<'d>> {
+    let log = parsed.root(line).get("log");
+    log.and_then(|log| log.decoded_document()).flatten()
+}
+
+/// A line holding `document` in its string value `log`, then broken (or
+/// not) anywhere by `insert` at `cut`, parsed with projections that read
+/// documents in strings (whose documents the scanner parses as it finds the
+/// string's end): refused exactly when `serde_json` refuses it, and keeping
+/// what it keeps, the document included.
+fn check_line_with_document(
+    document: &str,
+    style: Style,
+    cut: prop::sample::Index,
+    insert: &str,
+) -> Result<(), TestCaseError> {
+    let mut line = String::from(r#"{"p_log_type":"T","log":"#);
+    render_str(&mut line, document, style);
+    line.push('}');
+    mutate(&mut line, cut, insert);
+    check_line_with_document_at(&line)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn a_line_with_a_document_in_a_string_is_refused_or_kept_as_serde_json_does(
+        value in json(),
+        style in embedded_style(),
+        outer in outer_style(),
+        cut in any::<prop::sample::Index>(),
+        insert in prop_oneof![
+            Just(""), Just(" "), Just(","), Just("\""), Just("\\"), Just("\\\""), Just("}"),
+            Just("x"), Just("\u{1}"), Just("\t"), Just("\n"), Just("\\n"), Just("\\u0020"),
+        ],
+    ) {
+        let mut document = String::new();
+        // Mostly an object, as audit logs are (the scanner parses a string's
+        // document early only when it opens with `{\"`).
+        let value = match value {
+            Json::Object(_) => value,
+            other => Json::Object(vec![
+                ("verb".to_owned(), Json::Str("get".to_owned())),
+                ("a".to_owned(), other),
+            ]),
+        };
+        render(&mut document, &value, style);
+        check_line_with_document(document.trim_start(), outer, cut, insert)?;
+    }
 
     #[test]
     fn the_scanner_keeps_what_serde_json_keeps(value in json(), style in style()) {
@@ -446,6 +495,67 @@ proptest! {
         mutate(&mut document, cut, insert);
         check_embedded(&document, outer)?;
     }
+}
+
+/// Lines whose string value holds a document, written so that the scanner
+/// parses it as it scans the string, or almost so: each is refused or
+/// kept as `serde_json` does, with the same document.
+#[test]
+fn documents_in_strings_parsed_early_are_those_of_serde_json() {
+    let lines = [
+        // Parsed early: spaces between the document's tokens.
+        r#"{"log":"{\"verb\": \"get\" , \"a\":[1, true]} "}"#,
+        // Raw whitespace other than spaces in a string: not JSON.
+        "{\"log\":\"{\\\"verb\\\":\t\\\"get\\\"}\"}",
+        "{\"log\":\"{\\\"verb\\\":\n\\\"get\\\"}\"}",
+        "{\"log\":\"{\\\"verb\\\":\\\"get\\\"}\r\"}",
+        // Whitespace written as an escape: decoded, then parsed.
+        r#"{"log":"{\"verb\":\n\"get\"}"}"#,
+        // Not a document, or not only one: the string stays a string.
+        r#"{"log":"{\"verb\":\"get\"} x"}"#,
+        r#"{"log":"{\"verb\":\"get\"}{}"}"#,
+        r#"{"log":"{\"verb\"}"}"#,
+        // Not JSON: the document is followed by a byte, then by what would
+        // follow the string had the byte been its closing quote.
+        r#"{"log":"{\"verb\":\"get\"}Q,"p_log_type":"T"}"#,
+        // The string does not end: refused.
+        r#"{"log":"{\"verb\":\"get\"}"#,
+        r#"{"log":"{\"verb\":\"get\"} "#,
+        // A falsy document.
+        r#"{"log":"{}"}"#,
+        r#"{"log":"{ }","verb":"x"}"#,
+    ];
+    for line in lines {
+        check_line_with_document_at(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    }
+}
+
+/// [`check_line_with_document`] for a line as it is.
+fn check_line_with_document_at(line: &str) -> Result<(), TestCaseError> {
+    for paths in document_paths().into_iter().flatten() {
+        let projection = Projection::new([&["log"][..]]).with_documents(paths.iter().copied());
+        let mut ours = Parsed::new();
+        let mut theirs = Parsed::new();
+        let a = ours.parse(line, &projection).map_err(|e| e.to_string());
+        let b = theirs
+            .parse_with_serde(line, &projection)
+            .map_err(|e| e.to_string());
+        prop_assert_eq!(&a, &b, "{}", line);
+        if a.is_err() {
+            continue;
+        }
+        let result = same(ours.root(line), theirs.root(line));
+        prop_assert!(result.is_ok(), "{line}: {result:?}");
+        let (ours, theirs) = (document_of(&ours, line), document_of(&theirs, line));
+        prop_assert_eq!(ours.is_some(), theirs.is_some(), "{}", line);
+        if let (Some(ours), Some(theirs)) = (ours, theirs) {
+            let result = same(ours, theirs);
+            prop_assert!(result.is_ok(), "{line}: {result:?}");
+            let result = same_lookups(ours, theirs);
+            prop_assert!(result.is_ok(), "{line}: {result:?}");
+        }
+    }
+    Ok(())
 }
 
 /// The scanner decides the lines it is meant for (were it to leave them all
