@@ -103,12 +103,12 @@ impl Range {
         } else {
             // The byte before the range says whether a line starts at its
             // first byte; otherwise the first line start is past the next
-            // line end.
-            let skipped = match reader.skip_until(b'\n') {
-                Ok(skipped) => skipped as u64,
+            // line end, if that is in the range.
+            match line_start(reader, from, end) {
+                Ok(Some(at)) => (Lines::resuming(reader, self.max_line_bytes), at),
+                Ok(None) => return (chunk, None),
                 Err(error) => return (chunk, Some(error)),
-            };
-            (Lines::resuming(reader, self.max_line_bytes), from + skipped)
+            }
         };
         while at < end {
             match lines.append_line(&mut chunk.data) {
@@ -130,6 +130,33 @@ impl Range {
     }
 }
 
+/// The first line start after `from` and before `end`, read from `reader`
+/// (at `from`, and left at that start): `None` when no line ends there,
+/// so that a range inside a long line owns nothing, and reads no more than
+/// itself to know it (a line of a gigabyte is read once by the range where
+/// it starts, not once more by every range it covers).
+fn line_start(reader: &mut impl BufRead, from: u64, end: u64) -> io::Result<Option<u64>> {
+    let mut at = from;
+    while at < end {
+        let buffer = match reader.fill_buf() {
+            Ok(buffer) => buffer,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        if buffer.is_empty() {
+            return Ok(None);
+        }
+        let limit = usize::try_from(end - at).map_or(buffer.len(), |left| left.min(buffer.len()));
+        if let Some(newline) = memchr::memchr(b'\n', &buffer[..limit]) {
+            reader.consume(newline + 1);
+            return Ok(Some(at + newline as u64 + 1));
+        }
+        reader.consume(limit);
+        at += limit as u64;
+    }
+    Ok(None)
+}
+
 /// A worker's buffers for reading ranges, kept from one range to the next:
 /// a buffer of a megabyte is allocated and zeroed once, not once a range.
 #[derive(Default)]
@@ -140,6 +167,14 @@ pub struct RangeReader {
 }
 
 impl RangeReader {
+    /// Bytes read from files so far.
+    #[cfg(test)]
+    fn bytes_read(&self) -> u64 {
+        self.reader
+            .as_ref()
+            .map_or(0, |reader| reader.get_ref().read)
+    }
+
     /// Keeps a chunk's buffer for the next range.
     pub fn give_back(&mut self, data: Vec<u8>) {
         if data.capacity() > self.spare.capacity() {
@@ -155,15 +190,18 @@ impl RangeReader {
         from: u64,
         end: u64,
     ) -> io::Result<&mut BufReader<At>> {
-        let at = At {
-            file: Arc::clone(file),
-            position: from,
-            end,
-        };
-        let reader = self
-            .reader
-            .get_or_insert_with(|| BufReader::with_capacity(READ_BYTES, at.clone()));
-        *reader.get_mut() = at;
+        let reader = self.reader.get_or_insert_with(|| {
+            let at = At {
+                file: Arc::clone(file),
+                position: from,
+                end,
+                read: 0,
+            };
+            BufReader::with_capacity(READ_BYTES, at)
+        });
+        let at = reader.get_mut();
+        at.file = Arc::clone(file);
+        at.end = end;
         // Seeking empties the buffer (and keeps its bytes zeroed).
         reader.seek(SeekFrom::Start(from))?;
         Ok(reader)
@@ -172,11 +210,12 @@ impl RangeReader {
 
 /// Reads a file from a position, without moving the file's own offset:
 /// as much as asked up to `end`, then [`TAIL_READ`] at a time.
-#[derive(Clone)]
 struct At {
     file: Arc<File>,
     position: u64,
     end: u64,
+    /// Bytes read so far, for every range this reader served.
+    read: u64,
 }
 
 impl Read for At {
@@ -189,6 +228,7 @@ impl Read for At {
         let len = want.min(buf.len());
         let read = self.file.read_at(&mut buf[..len], self.position)?;
         self.position += read as u64;
+        self.read += read as u64;
         Ok(read)
     }
 }
@@ -278,6 +318,36 @@ mod tests {
             assert_eq!(lines, expected, "range bytes {range_bytes}");
             assert_eq!(bytes, text.len() as u64, "range bytes {range_bytes}");
         }
+    }
+
+    #[test]
+    fn ranges_inside_a_long_line_own_nothing_and_read_only_themselves() {
+        let mut text = vec![b'x'; 20_000];
+        text.extend_from_slice(b"\n{}\n");
+        let mut file = tempfile::tempfile().expect("a temporary file");
+        file.write_all(&text).expect("write it");
+        let file = Arc::new(file);
+        let ranges = FileRanges::new(Arc::clone(&file), text.len() as u64, 100, 1_000);
+        let mut reading = RangeReader::default();
+        let mut lines = Vec::new();
+        for range in ranges {
+            let (chunk, error) = range.read(&mut reading);
+            assert!(error.is_none(), "{error:?}");
+            lines.extend(chunk_lines(&chunk));
+        }
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].0.is_some(), "the long line is refused");
+        assert_eq!(lines[1], (None, b"{}".to_vec()));
+        // The range where the line starts reads it all, every other range
+        // its own bytes: linear, where ranges reading on to the line's end
+        // would read about a hundred times the file.
+        let read = reading.bytes_read();
+        let bound = 3 * text.len() as u64;
+        assert!(
+            read <= bound,
+            "{read} bytes read for {} (bound {bound})",
+            text.len()
+        );
     }
 
     #[test]
