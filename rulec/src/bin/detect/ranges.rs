@@ -291,13 +291,28 @@ mod tests {
         out
     }
 
+    /// A temporary file holding `text`.
+    fn file_holding(text: &[u8]) -> Arc<File> {
+        let mut file = tempfile::tempfile().expect("a temporary file");
+        file.write_all(text).expect("write it");
+        Arc::new(file)
+    }
+
+    /// The texts of the lines of `ranges`, read one after the other.
+    fn texts_of(ranges: &[Range]) -> Vec<Vec<u8>> {
+        let mut reading = RangeReader::default();
+        ranges
+            .iter()
+            .flat_map(|range| chunk_lines(&range.read(&mut reading).0))
+            .map(|(_, text)| text)
+            .collect()
+    }
+
     #[test]
     fn ranges_of_any_size_give_the_lines_of_the_whole_file() {
         let text: &[u8] =
             b"\xef\xbb\xbf{\"a\":1}\r\n\n\xef\xbb\xbf{}\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n\r\n{\"b\":\"\\n\"}\nlast";
-        let mut file = tempfile::tempfile().expect("a temporary file");
-        file.write_all(text).expect("write it");
-        let file = Arc::new(file);
+        let file = file_holding(text);
         let max = 12;
         let expected = lines_of_stream(text, max);
         assert_eq!(expected.len(), 7, "{expected:?}");
@@ -324,9 +339,7 @@ mod tests {
     fn ranges_inside_a_long_line_own_nothing_and_read_only_themselves() {
         let mut text = vec![b'x'; 20_000];
         text.extend_from_slice(b"\n{}\n");
-        let mut file = tempfile::tempfile().expect("a temporary file");
-        file.write_all(&text).expect("write it");
-        let file = Arc::new(file);
+        let file = file_holding(&text);
         let ranges = FileRanges::new(Arc::clone(&file), text.len() as u64, 100, 1_000);
         let mut reading = RangeReader::default();
         let mut lines = Vec::new();
@@ -352,27 +365,13 @@ mod tests {
 
     #[test]
     fn the_last_range_reads_what_the_file_grew_by_and_a_shrunk_file_ends_early() {
-        let mut file = tempfile::tempfile().expect("a temporary file");
-        file.write_all(b"{}\n{}\n").expect("write it");
-        let file = Arc::new(file);
+        let file = file_holding(b"{}\n{}\n");
         // Opened at 6 bytes, in ranges of 4; it grows before the reading.
         let ranges: Vec<Range> = FileRanges::new(Arc::clone(&file), 6, 4, 100).collect();
         assert_eq!(ranges.len(), 2);
         (&*file).write_all(b"{\"grown\":1}\n").expect("grow it");
-        let mut reading = RangeReader::default();
-        let lines: Vec<_> = ranges
-            .iter()
-            .flat_map(|r| chunk_lines(&r.read(&mut reading).0))
-            .collect();
-        let texts: Vec<&[u8]> = lines.iter().map(|(_, b)| b.as_slice()).collect();
-        assert_eq!(texts, [&b"{}"[..], b"{}", b"{\"grown\":1}"]);
+        assert_eq!(texts_of(&ranges), [&b"{}"[..], b"{}", b"{\"grown\":1}"]);
         file.set_len(2).expect("shrink it");
-        let mut reading = RangeReader::default();
-        let lines: Vec<_> = ranges
-            .iter()
-            .flat_map(|r| chunk_lines(&r.read(&mut reading).0))
-            .collect();
-        let texts: Vec<&[u8]> = lines.iter().map(|(_, b)| b.as_slice()).collect();
-        assert_eq!(texts, [&b"{}"[..]]);
+        assert_eq!(texts_of(&ranges), [&b"{}"[..]]);
     }
 }
