@@ -265,7 +265,7 @@ impl Run {
         };
         let stop = std::thread::scope(|scope| {
             let mut pool = (threads > 1).then(|| Pool::start(scope, detector, threads));
-            let mut lines = Numbering::default();
+            let mut position = Numbering::default();
             let mut stop = None;
             while stop.is_none() {
                 if self.interrupted(&name) {
@@ -302,16 +302,16 @@ impl Run {
                         bytes,
                         error: None,
                     };
-                    stop = self.consume_done(&name, &mut lines, done);
+                    stop = self.consume_done(&name, &mut position, done);
                     continue;
                 };
-                chunk.index = lines.submitted;
+                chunk.index = position.submitted;
                 pool.submit(Job::Lines(chunk));
-                lines.submitted += 1;
-                stop = self.consume_ready(&name, pool, &mut lines);
+                position.submitted += 1;
+                stop = self.consume_ready(&name, pool, &mut position);
             }
             match &mut pool {
-                Some(pool) => self.finish_pool(&name, pool, &mut lines, stop),
+                Some(pool) => self.finish_pool(&name, pool, &mut position, stop),
                 None => stop,
             }
         });
@@ -330,7 +330,7 @@ impl Run {
         let base = self.progress_base;
         let (stop, bytes) = std::thread::scope(|scope| {
             let mut pool = Pool::start(scope, detector, threads);
-            let mut lines = Numbering::default();
+            let mut position = Numbering::default();
             let mut stop = None;
             while stop.is_none() {
                 if self.interrupted(name) {
@@ -341,12 +341,12 @@ impl Run {
                     break;
                 };
                 pool.submit(Job::Range(range));
-                lines.submitted += 1;
-                stop = self.consume_ready(name, &mut pool, &mut lines);
-                self.progress.set_position(base + lines.bytes);
+                position.submitted += 1;
+                stop = self.consume_ready(name, &mut pool, &mut position);
+                self.progress.set_position(base + position.bytes);
             }
-            let stop = self.finish_pool(name, &mut pool, &mut lines, stop);
-            (stop, lines.bytes)
+            let stop = self.finish_pool(name, &mut pool, &mut position, stop);
+            (stop, position.bytes)
         });
         self.progress_base = base + bytes;
         stop
@@ -369,12 +369,12 @@ impl Run {
         &mut self,
         name: &str,
         pool: &mut Pool,
-        lines: &mut Numbering,
+        position: &mut Numbering,
     ) -> Option<Stop> {
-        while lines.done < lines.submitted {
+        while position.done < position.submitted {
             let done = pool.next_ready(false)?;
-            lines.done += 1;
-            if let Some(stop) = self.consume_done(name, lines, done) {
+            position.done += 1;
+            if let Some(stop) = self.consume_done(name, position, done) {
                 return Some(stop);
             }
         }
@@ -387,20 +387,20 @@ impl Run {
         &mut self,
         name: &str,
         pool: &mut Pool,
-        lines: &mut Numbering,
+        position: &mut Numbering,
         mut stop: Option<Stop>,
     ) -> Option<Stop> {
         pool.close();
-        while matches!(stop, None | Some(Stop::Interrupted)) && lines.done < lines.submitted {
+        while matches!(stop, None | Some(Stop::Interrupted)) && position.done < position.submitted {
             let Some(done) = pool.next_ready(true) else {
-                let line_no = lines.line_no;
+                let line_no = position.line_no;
                 self.progress.suspend(|| {
                     eprintln!("detect: {name}: a worker thread stopped; lines after {line_no} were not evaluated")
                 });
                 return Some(Stop::Fatal);
             };
-            lines.done += 1;
-            if let Some(next) = self.consume_done(name, lines, done) {
+            position.done += 1;
+            if let Some(next) = self.consume_done(name, position, done) {
                 stop = Some(next);
             }
         }
@@ -409,17 +409,17 @@ impl Run {
 
     /// Consumes a job's lines in order, numbering them, then the error that
     /// stopped its reading, if one did.
-    fn consume_done(&mut self, name: &str, lines: &mut Numbering, done: Done) -> Option<Stop> {
+    fn consume_done(&mut self, name: &str, position: &mut Numbering, done: Done) -> Option<Stop> {
         self.counters.bytes += done.bytes;
-        lines.bytes += done.bytes;
+        position.bytes += done.bytes;
         for outcome in done.outcomes {
-            lines.line_no += 1;
-            if let Some(stop) = self.consume(name, lines.line_no, outcome) {
+            position.line_no += 1;
+            if let Some(stop) = self.consume(name, position.line_no, outcome) {
                 return Some(stop);
             }
         }
         let error = done.error?;
-        let after_line = lines.line_no;
+        let after_line = position.line_no;
         self.progress
             .suspend(|| eprintln!("detect: {name}: cannot read after line {after_line}: {error}"));
         Some(Stop::Fatal)
