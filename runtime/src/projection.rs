@@ -616,11 +616,10 @@ impl EmbeddedDocument {
         end: usize,
         projection: &Projection,
     ) -> Option<bool> {
-        self.parsed.reset_for_scan(projection);
-        crate::scan::scan_escaped(&mut self.parsed, line, start, end, projection).ok()?;
-        self.parsed.finish();
-        self.in_line = true;
-        Some(crate::val::Val::Node(self.parsed.root(line)).truthy())
+        self.scan_in_line(line, projection, |parsed| {
+            crate::scan::scan_escaped(parsed, line, start, end, projection)
+        })
+        .map(|((), truthy)| truthy)
     }
 
     /// [`EmbeddedDocument::decode_in_line`] for a string value of `line`
@@ -636,11 +635,28 @@ impl EmbeddedDocument {
         start: usize,
         projection: &Projection,
     ) -> Option<(usize, bool)> {
+        self.scan_in_line(line, projection, |parsed| {
+            crate::scan::scan_escaped_open(parsed, line, start, projection)
+        })
+    }
+
+    /// Fills this document's buffers with `scan`, a parse of a document
+    /// written in a string of `line` (the buffers reset for `projection`):
+    /// what the scan gives, and whether the document is truthy.
+    fn scan_in_line<T>(
+        &mut self,
+        line: &str,
+        projection: &Projection,
+        scan: impl FnOnce(&mut Parsed) -> Result<T, crate::scan::Unsure>,
+    ) -> Option<(T, bool)> {
         self.parsed.reset_for_scan(projection);
-        let end = crate::scan::scan_escaped_open(&mut self.parsed, line, start, projection).ok()?;
+        let scanned = scan(&mut self.parsed).ok()?;
         self.parsed.finish();
         self.in_line = true;
-        Some((end, crate::val::Val::Node(self.parsed.root(line)).truthy()))
+        Some((
+            scanned,
+            crate::val::Val::Node(self.parsed.root(line)).truthy(),
+        ))
     }
 
     /// The decoded document (after a successful [`EmbeddedDocument::decode`]).
@@ -913,7 +929,7 @@ impl Parsed {
     }
 
     /// Sets the decoded document of string slot `slot`, parsed as the line
-    /// was scanned (`None`: it is falsy, and its buffers go back), as
+    /// was scanned (none when it is falsy: its buffers go back), as
     /// [`Node::decoded_document`] sets it when first read.
     pub(crate) fn set_document(
         &mut self,
@@ -925,13 +941,13 @@ impl Parsed {
         if self.documents.len() <= at {
             self.documents.resize_with(at + 1, OnceCell::new);
         }
-        let (kept, spare) = if truthy {
-            (Some(document), None)
-        } else {
-            (None, Some(document))
-        };
         let spare_documents = self.spare.get_mut();
-        spare_documents.extend(spare);
+        let kept = if truthy {
+            Some(document)
+        } else {
+            spare_documents.push(document);
+            None
+        };
         if let Some(cell) = self.documents.get_mut(at) {
             match cell.set(kept) {
                 Ok(()) => self.documents_set.get_mut().push(slot),

@@ -238,10 +238,7 @@ struct Span {
 impl<const ESCAPED: bool> Scanner<'_, ESCAPED> {
     /// The line: one value, with whitespace around it.
     fn document(&mut self) -> Result<(), Unsure> {
-        self.whitespace();
-        let rooted = !self.projection.keeps_everything();
-        self.capture(0, 0, rooted)?;
-        self.whitespace();
+        self.spaced_value()?;
         if self.pos == self.bytes.len() {
             Ok(())
         } else {
@@ -253,14 +250,20 @@ impl<const ESCAPED: bool> Scanner<'_, ESCAPED> {
     /// the document, spaces, and the string's closing quote, whose position
     /// it returns.
     fn document_in_string(&mut self) -> Result<usize, Unsure> {
-        self.whitespace();
-        let rooted = !self.projection.keeps_everything();
-        self.capture(0, 0, rooted)?;
-        self.whitespace();
+        self.spaced_value()?;
         match self.peek() {
             Some(b'"') => Ok(self.pos),
             _ => Err(Unsure),
         }
+    }
+
+    /// A document's value, with the whitespace around it.
+    fn spaced_value(&mut self) -> Result<(), Unsure> {
+        self.whitespace();
+        let rooted = !self.projection.keeps_everything();
+        self.capture(0, 0, rooted)?;
+        self.whitespace();
+        Ok(())
     }
 
     fn peek(&self) -> Option<u8> {
