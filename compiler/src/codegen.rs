@@ -109,8 +109,8 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
         ),
         dispatch(
             format_ident!("alert_context"),
-            quote!(__rt::serde_json::Map<::std::string::String, __rt::serde_json::Value>),
-            quote!(__rt::serde_json::Map::new()),
+            quote!(__rt::AlertContext),
+            quote!(__rt::AlertContext::new()),
         ),
     ];
     // Over the fast path's parse, a log type with guards is matched by its
@@ -167,7 +167,7 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
             fn severity_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<__rt::Severity, __rt::RuleError> { severity(log_type, event) }
             fn texts_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<__rt::AlertTexts, __rt::RuleError> { texts(log_type, event) }
             fn event_time_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::option::Option<__rt::Timestamp> { event_time(log_type, event) }
-            fn alert_context_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<__rt::serde_json::Map<::std::string::String, __rt::serde_json::Value>, __rt::RuleError> { alert_context(log_type, event) }
+            fn alert_context_json(log_type: &str, event: &__rt::serde_json::Value) -> ::core::result::Result<__rt::AlertContext, __rt::RuleError> { alert_context(log_type, event) }
             fn detect_projected(log_type: &str, event: __rt::projection::Projected<'_>) -> __rt::Detection {
                 __rt::RawOutputs {
                     title: title(log_type, event),
@@ -521,7 +521,7 @@ impl Gen<'_> {
                     }
                 }
             };
-            quote! { __context.insert(::std::string::String::from(#name), #json); }
+            quote! { __context.insert(#name, #json); }
         });
         let context_len = rule.alert_context.len();
         let signature = quote! { <'a, N: __rt::Node<'a>>(event: N) };
@@ -563,9 +563,9 @@ impl Gen<'_> {
                 ::core::result::Result::Ok(#base)
             }
             /// The alert context.
-            pub fn alert_context #signature -> ::core::result::Result<__rt::serde_json::Map<::std::string::String, __rt::serde_json::Value>, __rt::RuleError> {
+            pub fn alert_context #signature -> ::core::result::Result<__rt::AlertContext, __rt::RuleError> {
                 #documents
-                let mut __context = __rt::serde_json::Map::with_capacity(#context_len);
+                let mut __context = __rt::AlertContext::with_capacity(#context_len);
                 #(#context)*
                 ::core::result::Result::Ok(__context)
             }

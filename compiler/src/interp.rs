@@ -9,7 +9,7 @@ use rulec_runtime::ops::{self, Lit as RtLit};
 use rulec_runtime::query;
 use rulec_runtime::text::{push_default, push_or, push_str_of};
 use rulec_runtime::transform::{self, Step};
-use rulec_runtime::{Number, RuleError, Severity, Val};
+use rulec_runtime::{AlertContext, Number, RuleError, Severity, Val};
 use serde_json::Value;
 
 use crate::ir::{
@@ -518,9 +518,9 @@ pub fn alert_context(
     rule: &RuleIr,
     log_type: &str,
     event: &Value,
-) -> Result<serde_json::Map<String, Value>, RuleError> {
+) -> Result<AlertContext, RuleError> {
     let ctx = Ctx::new(rule, log_type, event);
-    let mut out = serde_json::Map::new();
+    let mut out = AlertContext::with_capacity(rule.alert_context.len());
     for (name, value) in &rule.alert_context {
         let json = match value {
             crate::ir::ContextValue::Const(constant) => constant.clone(),

@@ -24,7 +24,10 @@ fn check(test_name: &str, title: &str, dedup: &str) -> serde_json::Map<String, V
     assert_eq!(outcome.title.as_deref(), Ok(title), "{test_name}");
     assert_eq!(outcome.dedup.as_deref(), Ok(dedup), "{test_name}");
     assert_eq!(outcome.severity, Ok(rulec_runtime::Severity::Medium));
-    outcome.alert_context.expect("alert context evaluates")
+    outcome
+        .alert_context
+        .expect("alert context evaluates")
+        .into()
 }
 
 const CONTEXT_KEYS: [&str; 12] = [

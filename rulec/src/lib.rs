@@ -44,7 +44,9 @@ pub use rulec_runtime::engine::{
 };
 pub use rulec_runtime::filter::{FilterError, RuleFilter};
 pub use rulec_runtime::projection::{Parsed, Projected, Projection};
-pub use rulec_runtime::{serde_json, CompiledRule, Detection, RuleMeta, Severity, Timestamp};
+pub use rulec_runtime::{
+    serde_json, AlertContext, CompiledRule, Detection, RuleMeta, Severity, Timestamp,
+};
 
 /// Every compiled rule, enabled or not, in file order.
 pub fn rules() -> &'static [&'static CompiledRule] {

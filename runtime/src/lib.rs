@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alert_context;
 pub mod alerting;
 pub mod deep_walk;
 pub mod engine;
@@ -28,6 +29,7 @@ pub mod text;
 pub mod transform;
 pub mod val;
 
+pub use alert_context::AlertContext;
 pub use alerting::{Alert, AlertEngine};
 pub use engine::{AlertStream, Detector, Evaluation, EventError, LineEvaluation, Match};
 pub use error::RuleError;

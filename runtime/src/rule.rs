@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+pub use crate::alert_context::AlertContext;
 use crate::error::RuleError;
 use crate::event_time::Timestamp;
 use crate::testing::TestCase;
@@ -194,9 +195,6 @@ impl AlertTexts {
     }
 }
 
-/// An alert context: keys in the rule's order.
-pub type AlertContext = serde_json::Map<String, serde_json::Value>;
-
 /// The outputs of one matching event, after Panther's production defaults.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Detection {
@@ -207,7 +205,7 @@ pub struct Detection {
     /// The severity.
     pub severity: Severity,
     /// The alert context (`{"_error": ...}` when it raised).
-    pub alert_context: serde_json::Map<String, serde_json::Value>,
+    pub alert_context: AlertContext,
     /// `Description`, `Runbook`, `Reference` (the texts as written when
     /// their substitutions raised).
     pub texts: AlertTexts,
@@ -284,12 +282,9 @@ impl RawOutputs {
             .unwrap_or_else(|_| default_dedup_string(meta.id));
         let severity = self.severity.unwrap_or(meta.severity);
         let alert_context = self.alert_context.unwrap_or_else(|error| {
-            let mut map = serde_json::Map::new();
-            map.insert(
-                "_error".to_owned(),
-                serde_json::Value::String(error.to_string()),
-            );
-            map
+            let mut context = AlertContext::with_capacity(1);
+            context.insert("_error", serde_json::Value::String(error.to_string()));
+            context
         });
         let texts = self.texts.unwrap_or_else(|_| AlertTexts::of(meta));
         let unique = self.unique.unwrap_or(None);

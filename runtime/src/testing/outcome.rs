@@ -6,7 +6,7 @@
 //! case passes when the rule did not match (output errors are ignored); a rule
 //! that raises fails either way. Value assertions apply to `true` cases.
 
-use crate::rule::{truncate_output, CompiledRule, Severity};
+use crate::rule::{truncate_output, AlertContext, CompiledRule, Severity};
 use crate::testing::case::{EventTest, ValueExpectations};
 use crate::RuleError;
 
@@ -22,7 +22,7 @@ pub struct CaseOutcome {
     /// The severity.
     pub severity: Result<Severity, RuleError>,
     /// The alert context.
-    pub alert_context: Result<serde_json::Map<String, serde_json::Value>, RuleError>,
+    pub alert_context: Result<AlertContext, RuleError>,
     /// `Description`, `Runbook`, `Reference`.
     pub texts: Result<crate::rule::AlertTexts, RuleError>,
 }
@@ -114,10 +114,7 @@ impl CaseOutcome {
 
 /// Compares an `ExpectedAlertContext` (a JSON object, as text) with the alert
 /// context: every key it gives must be present with an equal value.
-fn context_failures(
-    expected_json: &str,
-    actual: &serde_json::Map<String, serde_json::Value>,
-) -> Vec<String> {
+fn context_failures(expected_json: &str, actual: &AlertContext) -> Vec<String> {
     let expected: serde_json::Map<String, serde_json::Value> =
         match serde_json::from_str(expected_json) {
             Ok(map) => map,

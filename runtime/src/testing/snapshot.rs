@@ -58,7 +58,7 @@ fn event_snapshot(rule: &CompiledRule, test: &EventTest) -> Value {
     );
     map.insert(
         "alert_context".into(),
-        or_error(&outcome.alert_context, |c| Value::Object(c.clone())),
+        or_error(&outcome.alert_context, |c| Value::from(c.clone())),
     );
     if rule.meta.templated_texts {
         map.insert("texts".into(), or_error(&outcome.texts, |t| json!(t)));

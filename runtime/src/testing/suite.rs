@@ -134,7 +134,7 @@ fn event_lines(test: &EventTest, outcome: &CaseOutcome) -> Vec<OutputLine> {
         "alertContext",
         context_ok,
         shown(&outcome.alert_context, |c| {
-            serde_json::Value::Object(c.clone()).to_string()
+            serde_json::Value::from(c.clone()).to_string()
         }),
     ));
     lines

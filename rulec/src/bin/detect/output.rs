@@ -28,7 +28,7 @@ pub struct MatchLine<'a> {
     /// The dedup string.
     pub dedup: &'a str,
     /// The alert context, keys in the rule's order.
-    pub alert_context: &'a serde_json::Map<String, serde_json::Value>,
+    pub alert_context: &'a rulec::AlertContext,
 }
 
 /// Where the bytes go.
