@@ -149,6 +149,48 @@ impl<R: BufRead> Lines<R> {
     }
 }
 
+impl<R: BufRead> Lines<R> {
+    /// Reads the next line and hands it to `visit` with its bytes (empty for
+    /// a [`Line::TooLong`]): straight from the reader's buffer when the
+    /// whole line is there, else gathered in `spill` as
+    /// [`Lines::next_line`] gathers it. The same lines as
+    /// [`Lines::next_line`], without copying most of them. `Ok(None)` at
+    /// the end of input; the second value is the number of bytes the line
+    /// took.
+    pub fn visit_line<T>(
+        &mut self,
+        spill: &mut Vec<u8>,
+        visit: impl FnOnce(Line, &[u8]) -> T,
+    ) -> io::Result<Option<(T, u64)>> {
+        if self.done {
+            return Ok(None);
+        }
+        let buffer = loop {
+            match self.reader.fill_buf() {
+                Ok(buffer) => break buffer,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        let Some(newline) = memchr::memchr(b'\n', buffer).filter(|&at| at <= self.max_line_bytes)
+        else {
+            // Not all buffered, the end of input, or too long: the general way.
+            let line = self.next_line(spill)?;
+            return Ok(line.map(|(line, length)| (visit(line, spill), length)));
+        };
+        let mut line = &buffer[..newline];
+        if let Some(without_cr) = line.strip_suffix(b"\r") {
+            line = without_cr;
+        }
+        if std::mem::take(&mut self.first) {
+            line = line.strip_prefix(BOM).unwrap_or(line);
+        }
+        let visited = visit(Line::Complete, line);
+        self.reader.consume(newline + 1);
+        Ok(Some((visited, newline as u64 + 1)))
+    }
+}
+
 impl<T: Read> Lines<BufReader<T>> {
     /// Whether the next line needs a read from the input, which may wait
     /// (nothing of it is buffered).
@@ -236,6 +278,31 @@ mod tests {
         assert_eq!(appended, one_by_one);
         assert_eq!(gathered, b"held{}ablast".to_vec());
         assert!(matches!(appended[1].0, Line::TooLong { length: 25 }));
+    }
+
+    #[test]
+    fn visited_lines_are_the_lines_read_one_by_one_whatever_the_buffer() {
+        let text = b"\xef\xbb\xbf{}\r\nxxxxxxxxxxxxxxxxxxxxxxxx\n\nab\r\n\r\nxxxxxxxxxx\r\nxxxxxxxxxx\n\xef\xbb\xbf\nlast";
+        let one_by_one = lines_of(text, 10);
+        assert_eq!(one_by_one.len(), 9, "{one_by_one:?}");
+        for capacity in 1..=text.len() + 1 {
+            let mut lines = Lines::new(
+                BufReader::with_capacity(capacity, Box::new(io::Cursor::new(text.to_vec()))),
+                10,
+            );
+            let mut spill = Vec::new();
+            let mut visited = Vec::new();
+            let mut bytes = 0;
+            while let Some((line, length)) = lines
+                .visit_line(&mut spill, |line, bytes| (line, bytes.to_vec()))
+                .expect("reads")
+            {
+                visited.push(line);
+                bytes += length;
+            }
+            assert_eq!(visited, one_by_one, "capacity {capacity}");
+            assert_eq!(bytes, text.len() as u64, "capacity {capacity}");
+        }
     }
 
     #[test]

@@ -17,8 +17,10 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
+use rulec::{Detector, Parsed};
+
 use crate::input::{Line, Lines};
-use crate::work::Chunk;
+use crate::work::{evaluate, Done, Outcome};
 
 /// Bytes of a file per range: about a chunk's worth of lines.
 pub const RANGE_BYTES: u64 = 1 << 20;
@@ -87,16 +89,21 @@ pub struct Range {
 }
 
 impl Range {
-    /// Reads the range's lines into a chunk (with the range's index), with
-    /// `reading`'s buffers, and the error that stopped the reading, if one
-    /// did: the chunk then holds the lines read before it.
-    pub fn read(&self, reading: &mut RangeReader) -> (Chunk, Option<io::Error>) {
-        let mut chunk = Chunk::reusing(self.index, std::mem::take(&mut reading.spare));
+    /// Reads the range's lines, with `reading`'s buffers, handing each to
+    /// `visit`: its bytes, or why it was refused while reading. Returns
+    /// the bytes of input the lines took, and the error that stopped the
+    /// reading, if one did (after the lines visited).
+    pub fn each_line(
+        &self,
+        reading: &mut RangeReader,
+        mut visit: impl FnMut(Result<&[u8], String>),
+    ) -> (u64, Option<io::Error>) {
         let end = self.end.unwrap_or(u64::MAX);
         let from = self.start.saturating_sub(1);
-        let reader = match reading.reader_at(&self.file, from, end) {
+        let RangeReader { reader, spill } = reading;
+        let reader = match reader_at(reader, &self.file, from, end) {
             Ok(reader) => reader,
-            Err(error) => return (chunk, Some(error)),
+            Err(error) => return (0, Some(error)),
         };
         let (mut lines, mut at) = if self.start == 0 {
             (Lines::new(reader, self.max_line_bytes), 0)
@@ -106,27 +113,50 @@ impl Range {
             // line end, if that is in the range.
             match line_start(reader, from, end) {
                 Ok(Some(at)) => (Lines::resuming(reader, self.max_line_bytes), at),
-                Ok(None) => return (chunk, None),
-                Err(error) => return (chunk, Some(error)),
+                Ok(None) => return (0, None),
+                Err(error) => return (0, Some(error)),
             }
         };
+        let start = at;
         while at < end {
-            match lines.append_line(&mut chunk.data) {
-                Ok(Some((line, length))) => {
-                    let refused = match line {
-                        Line::Complete => None,
-                        Line::TooLong { length } => {
-                            Some(crate::feed::too_long_reason(length, self.max_line_bytes))
-                        }
-                    };
-                    chunk.appended(refused, length);
-                    at += length;
+            let read = lines.visit_line(spill, |line, text| match line {
+                Line::Complete => visit(Ok(text)),
+                Line::TooLong { length } => {
+                    visit(Err(crate::feed::too_long_reason(
+                        length,
+                        self.max_line_bytes,
+                    )));
                 }
+            });
+            match read {
+                Ok(Some(((), length))) => at += length,
                 Ok(None) => break,
-                Err(error) => return (chunk, Some(error)),
+                Err(error) => return (at - start, Some(error)),
             }
         }
-        (chunk, None)
+        (at - start, None)
+    }
+
+    /// Reads and evaluates the range's lines, each straight from the read
+    /// buffer (a line that straddles two reads is gathered first).
+    pub fn evaluate(
+        &self,
+        reading: &mut RangeReader,
+        detector: &Detector,
+        scratch: &mut Parsed,
+    ) -> Done {
+        let mut outcomes = Vec::new();
+        let (bytes, error) = self.each_line(reading, |line| {
+            outcomes.push(match line {
+                Ok(text) => evaluate(detector, scratch, text),
+                Err(reason) => Outcome::Bad(reason),
+            });
+        });
+        Done {
+            outcomes,
+            bytes,
+            error,
+        }
     }
 }
 
@@ -162,8 +192,8 @@ fn line_start(reader: &mut impl BufRead, from: u64, end: u64) -> io::Result<Opti
 #[derive(Default)]
 pub struct RangeReader {
     reader: Option<BufReader<At>>,
-    /// A chunk's buffer, given back once its lines were evaluated.
-    spare: Vec<u8>,
+    /// Where a line that straddles two reads is gathered.
+    spill: Vec<u8>,
 }
 
 impl RangeReader {
@@ -174,38 +204,31 @@ impl RangeReader {
             .as_ref()
             .map_or(0, |reader| reader.get_ref().read)
     }
+}
 
-    /// Keeps a chunk's buffer for the next range.
-    pub fn give_back(&mut self, data: Vec<u8>) {
-        if data.capacity() > self.spare.capacity() {
-            self.spare = data;
-        }
-    }
-
-    /// The buffered reader, reading `file` from `from`, as much as asked up
-    /// to `end` (nothing buffered from an earlier range).
-    fn reader_at(
-        &mut self,
-        file: &Arc<File>,
-        from: u64,
-        end: u64,
-    ) -> io::Result<&mut BufReader<At>> {
-        let reader = self.reader.get_or_insert_with(|| {
-            let at = At {
-                file: Arc::clone(file),
-                position: from,
-                end,
-                read: 0,
-            };
-            BufReader::with_capacity(READ_BYTES, at)
-        });
-        let at = reader.get_mut();
-        at.file = Arc::clone(file);
-        at.end = end;
-        // Seeking empties the buffer (and keeps its bytes zeroed).
-        reader.seek(SeekFrom::Start(from))?;
-        Ok(reader)
-    }
+/// The buffered reader kept in `reader`, reading `file` from `from`, as
+/// much as asked up to `end` (nothing buffered from an earlier range).
+fn reader_at<'r>(
+    reader: &'r mut Option<BufReader<At>>,
+    file: &Arc<File>,
+    from: u64,
+    end: u64,
+) -> io::Result<&'r mut BufReader<At>> {
+    let reader = reader.get_or_insert_with(|| {
+        let at = At {
+            file: Arc::clone(file),
+            position: from,
+            end,
+            read: 0,
+        };
+        BufReader::with_capacity(READ_BYTES, at)
+    });
+    let at = reader.get_mut();
+    at.file = Arc::clone(file);
+    at.end = end;
+    // Seeking empties the buffer (and keeps its bytes zeroed).
+    reader.seek(SeekFrom::Start(from))?;
+    Ok(reader)
 }
 
 /// Reads a file from a position, without moving the file's own offset:
@@ -254,10 +277,14 @@ mod tests {
     use std::io::Write;
 
     use super::*;
+    use crate::work::Chunk;
+
+    /// Lines as read: each one's refusal (or `None`) and bytes.
+    type LinesRead = Vec<(Option<String>, Vec<u8>)>;
 
     /// The lines of a whole input (each one's refusal and bytes), read as
     /// `Lines` reads a stream.
-    fn lines_of_stream(text: &[u8], max: usize) -> Vec<(Option<String>, Vec<u8>)> {
+    fn lines_of_stream(text: &[u8], max: usize) -> LinesRead {
         let reader: Box<dyn Read + Send> = Box::new(io::Cursor::new(text.to_vec()));
         let mut lines = Lines::new(BufReader::with_capacity(7, reader), max);
         let mut chunk = Chunk::new(0);
@@ -272,7 +299,7 @@ mod tests {
     }
 
     /// A chunk's lines: each one's refusal and bytes.
-    fn chunk_lines(chunk: &Chunk) -> Vec<(Option<String>, Vec<u8>)> {
+    fn chunk_lines(chunk: &Chunk) -> LinesRead {
         let mut start = 0;
         let mut refused = chunk.refused.iter();
         let mut out = Vec::new();
@@ -291,6 +318,22 @@ mod tests {
         out
     }
 
+    /// A range's lines (each one's refusal and bytes), the bytes they took,
+    /// and the error that stopped the reading.
+    fn range_lines(
+        range: &Range,
+        reading: &mut RangeReader,
+    ) -> (LinesRead, u64, Option<io::Error>) {
+        let mut lines = Vec::new();
+        let (bytes, error) = range.each_line(reading, |line| {
+            lines.push(match line {
+                Ok(text) => (None, text.to_vec()),
+                Err(reason) => (Some(reason), Vec::new()),
+            });
+        });
+        (lines, bytes, error)
+    }
+
     /// A temporary file holding `text`.
     fn file_holding(text: &[u8]) -> Arc<File> {
         let mut file = tempfile::tempfile().expect("a temporary file");
@@ -303,7 +346,7 @@ mod tests {
         let mut reading = RangeReader::default();
         ranges
             .iter()
-            .flat_map(|range| chunk_lines(&range.read(&mut reading).0))
+            .flat_map(|range| range_lines(range, &mut reading).0)
             .map(|(_, text)| text)
             .collect()
     }
@@ -323,12 +366,10 @@ mod tests {
             let mut reading = RangeReader::default();
             for (index, range) in ranges.enumerate() {
                 assert_eq!(range.index, index as u64);
-                let (chunk, error) = range.read(&mut reading);
+                let (range_lines, range_bytes_taken, error) = range_lines(&range, &mut reading);
                 assert!(error.is_none(), "range bytes {range_bytes}: {error:?}");
-                assert_eq!(chunk.index, index as u64);
-                bytes += chunk.bytes;
-                lines.extend(chunk_lines(&chunk));
-                reading.give_back(chunk.data);
+                bytes += range_bytes_taken;
+                lines.extend(range_lines);
             }
             assert_eq!(lines, expected, "range bytes {range_bytes}");
             assert_eq!(bytes, text.len() as u64, "range bytes {range_bytes}");
@@ -344,9 +385,9 @@ mod tests {
         let mut reading = RangeReader::default();
         let mut lines = Vec::new();
         for range in ranges {
-            let (chunk, error) = range.read(&mut reading);
+            let (range_lines, _, error) = range_lines(&range, &mut reading);
             assert!(error.is_none(), "{error:?}");
-            lines.extend(chunk_lines(&chunk));
+            lines.extend(range_lines);
         }
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(lines[0].0.is_some(), "the long line is refused");

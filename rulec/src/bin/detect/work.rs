@@ -31,16 +31,9 @@ pub struct Chunk {
 impl Chunk {
     /// An empty chunk.
     pub fn new(index: u64) -> Chunk {
-        Chunk::reusing(index, Vec::new())
-    }
-
-    /// An empty chunk, its lines to go in `data` (emptied).
-    pub fn reusing(index: u64, mut data: Vec<u8>) -> Chunk {
-        data.clear();
-        data.reserve(CHUNK_BYTES + 64 * 1024);
         Chunk {
             index,
-            data,
+            data: Vec::with_capacity(CHUNK_BYTES + 64 * 1024),
             ends: Vec::new(),
             refused: Vec::new(),
             bytes: 0,
@@ -116,16 +109,13 @@ impl Job {
     /// Reads the job's lines if they are still to read (with `reading`'s
     /// buffers), and evaluates them.
     fn run(self, detector: &Detector, scratch: &mut Parsed, reading: &mut RangeReader) -> Done {
-        let (mut chunk, error) = match self {
-            Job::Lines(chunk) => (chunk, None),
-            Job::Range(range) => range.read(reading),
-        };
-        let outcomes = chunk.evaluate(detector, scratch);
-        reading.give_back(chunk.data);
-        Done {
-            outcomes,
-            bytes: chunk.bytes,
-            error,
+        match self {
+            Job::Lines(mut chunk) => Done {
+                outcomes: chunk.evaluate(detector, scratch),
+                bytes: chunk.bytes,
+                error: None,
+            },
+            Job::Range(range) => range.evaluate(reading, detector, scratch),
         }
     }
 }
