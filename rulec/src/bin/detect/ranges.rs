@@ -100,7 +100,7 @@ impl Range {
     ) -> (u64, Option<io::Error>) {
         let end = self.end.unwrap_or(u64::MAX);
         let from = self.start.saturating_sub(1);
-        let RangeReader { reader, spill } = reading;
+        let RangeReader { reader, spill, .. } = reading;
         let reader = match reader_at(reader, &self.file, from, end) {
             Ok(reader) => reader,
             Err(error) => return (0, Some(error)),
@@ -145,13 +145,16 @@ impl Range {
         detector: &Detector,
         scratch: &mut Parsed,
     ) -> Done {
-        let mut outcomes = Vec::new();
+        // About as many lines as the last range had: one allocation, not a
+        // dozen growing ones (each on fresh pages the kernel must zero).
+        let mut outcomes = Vec::with_capacity(reading.lines_per_range);
         let (bytes, error) = self.each_line(reading, |line| {
             outcomes.push(match line {
                 Ok(text) => evaluate(detector, scratch, text),
                 Err(reason) => Outcome::Bad(reason),
             });
         });
+        reading.lines_per_range = reading.lines_per_range.max(outcomes.len());
         Done {
             outcomes,
             bytes,
@@ -194,6 +197,8 @@ pub struct RangeReader {
     reader: Option<BufReader<At>>,
     /// Where a line that straddles two reads is gathered.
     spill: Vec<u8>,
+    /// The most lines a range had so far.
+    lines_per_range: usize,
 }
 
 impl RangeReader {
