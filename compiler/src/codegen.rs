@@ -40,7 +40,7 @@ pub fn generate_rule(rule: &RuleIr, options: &Options) -> TokenStream {
     let mut guard_entries = Vec::new();
     let specialised = log_types.iter().zip(&lt_modules).map(|(log_type, m)| {
         let model = rule.data_model(log_type);
-        let gen = Gen { model };
+        let gen = Gen { model, root: true };
         let body = gen.log_type_functions(rule);
         let (readers, entry) = gen.guard_readers(log_type, m, &guards);
         guard_entries.extend(entry);
@@ -459,6 +459,8 @@ enum Root {
 /// Generates code for one log type.
 struct Gen<'m> {
     model: Option<&'m DataModelIr>,
+    /// `event` is the event's root (not a list element read as the event).
+    root: bool,
 }
 
 impl Gen<'_> {
@@ -771,7 +773,11 @@ impl Gen<'_> {
             } => {
                 let list = self.field(list);
                 // The body reads the element as its event, without a data model.
-                let body = Gen { model: None }.expr(body);
+                let body = Gen {
+                    model: None,
+                    root: false,
+                }
+                .expr(body);
                 let (on_pass, on_fail, result, not_list) = match quantifier {
                     Quantifier::Any => (
                         quote! { break; },
@@ -915,7 +921,7 @@ impl Gen<'_> {
                 let steps = steps_tokens(path);
                 quote! { __rt::transform::follow_ci(event, &[#(#steps),*]) }
             }
-            FieldRef::Computed(value) => self.typed_value(value),
+            FieldRef::Computed(value) => self.computed_value(value),
             FieldRef::Udm { name, rest } => {
                 // `[value][0]...` of a one-element list (`ListOfTruthy`) is
                 // `value...` when the value is truthy: read it without
@@ -975,6 +981,26 @@ impl Gen<'_> {
         quote! {{
             static __FIELD: __rt::FieldKey = __rt::FieldKey::new(#key);
             __rt::Node::remember_field(event, &__FIELD, || ::core::result::Result::Ok(#value))?
+        }}
+    }
+
+    /// A rule's `Computed:` value. A text joined from the event's root is
+    /// remembered per event under a digest of its code, like a computed
+    /// data-model field: a predicate's `Requires` and its detection often
+    /// join the same list, and rules share predicates.
+    fn computed_value(&self, value: &ValueExpr) -> TokenStream {
+        let (tokens, root) = self.value(value);
+        let value_tokens = typed(tokens, root);
+        if !self.root || root != Root::Event || !matches!(value, ValueExpr::Join { .. }) {
+            return value_tokens;
+        }
+        let key = format!(
+            "computed/{:016x}",
+            fnv1a(value_tokens.to_string().as_bytes())
+        );
+        quote! {{
+            static __FIELD: __rt::FieldKey = __rt::FieldKey::new(#key);
+            __rt::Node::remember_field(event, &__FIELD, || ::core::result::Result::Ok(#value_tokens))?
         }}
     }
 
@@ -1075,7 +1101,11 @@ impl Gen<'_> {
             }
             ValueExpr::After { list, filter } => {
                 let list = self.typed_value(list);
-                let keep = Gen { model: None }.expr(filter);
+                let keep = Gen {
+                    model: None,
+                    root: false,
+                }
+                .expr(filter);
                 (
                     quote! {{
                         // `Where` reads each element as its event.
@@ -1107,7 +1137,10 @@ impl Gen<'_> {
             }
             ValueExpr::Each { list, filter, to } => {
                 let list = self.typed_value(list);
-                let element = Gen { model: None };
+                let element = Gen {
+                    model: None,
+                    root: false,
+                };
                 let keep = filter
                     .as_ref()
                     .map_or_else(|| quote!(true), |f| element.expr(f));

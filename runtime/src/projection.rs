@@ -1354,7 +1354,8 @@ impl<'d> Projected<'d> {
             {
                 Held::Node(node.slot)
             }
-            Val::Str(Cow::Borrowed("")) => Held::Empty,
+            // An empty text, borrowed or built (a join of nothing).
+            Val::Str(text) if text.is_empty() => Held::Empty,
             Val::Str(Cow::Borrowed(text)) => {
                 if let Some((start, end)) = range_in(self.line, text) {
                     Held::Line(start, end)
