@@ -7,6 +7,7 @@ mod corpus;
 mod detect_runs;
 mod measure;
 mod stages;
+mod structural;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -132,6 +133,7 @@ fn run(cli: &Cli) -> Result<(), String> {
         stages::value(&corpus, runs),
         stages::sonic_ignored_any(&corpus, runs),
         stages::sonic_value(&corpus, runs),
+        stages::structural_index(&corpus, runs),
     ];
     for set in [&seed, &all] {
         let wanted = match cli.fast_only {

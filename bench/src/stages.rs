@@ -143,6 +143,26 @@ pub fn sonic_value(corpus: &Corpus, runs: usize) -> Figure {
     )
 }
 
+/// simdjson's first stage on each line ([`crate::structural`]): a
+/// reference, not a floor; its result is the index entries found.
+pub fn structural_index(corpus: &Corpus, runs: usize) -> Figure {
+    measure(
+        "reference: structural index, no validation",
+        corpus,
+        runs,
+        || structural_pass(corpus),
+    )
+}
+
+/// One pass of [`structural_index`]: the index entries of every line.
+#[inline(never)]
+pub fn structural_pass(corpus: &Corpus) -> u64 {
+    corpus
+        .lines()
+        .map(|line| u64::from(crate::structural::structural_count(line.as_bytes())))
+        .sum()
+}
+
 /// Parses each line into a `Value` and counts the rules of its log type
 /// for which `matches` holds.
 fn over_value(
