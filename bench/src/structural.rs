@@ -12,11 +12,12 @@ use wide::u8x16;
 /// `line`: the number of entries simdjson's index would hold for it.
 pub fn structural_count(line: &[u8]) -> u32 {
     let mut state = BlockState::default();
-    let (blocks, tail) = line.as_chunks::<64>();
+    let mut blocks = line.chunks_exact(64);
     let mut count = 0;
-    for block in blocks {
+    for block in blocks.by_ref().filter_map(<[u8]>::first_chunk::<64>) {
         count += state.count(block);
     }
+    let tail = blocks.remainder();
     if !tail.is_empty() {
         let mut padded = [b' '; 64];
         padded[..tail.len()].copy_from_slice(tail);
@@ -62,7 +63,8 @@ impl BlockState {
 /// A bit per byte of `block`: quotes, backslashes, structural characters.
 fn classify(block: &[u8; 64]) -> (u64, u64, u64) {
     let (mut quote, mut backslash, mut structural) = (0u64, 0u64, 0u64);
-    for (index, chunk) in block.as_chunks::<16>().0.iter().enumerate() {
+    let chunks = block.chunks_exact(16).filter_map(<[u8]>::first_chunk::<16>);
+    for (index, chunk) in chunks.enumerate() {
         let bytes = u8x16::from(*chunk);
         let is = |byte: u8| bytes.simd_eq(u8x16::splat(byte));
         let shift = 16 * index;
