@@ -147,9 +147,7 @@ impl<R: BufRead> Lines<R> {
         }
         Ok(Some((Line::Complete, length)))
     }
-}
 
-impl<R: BufRead> Lines<R> {
     /// Reads the next line and hands it to `visit` with its bytes (empty for
     /// a [`Line::TooLong`]): straight from the reader's buffer when the
     /// whole line is there, else gathered in `spill` as
@@ -294,7 +292,7 @@ mod tests {
             let mut visited = Vec::new();
             let mut bytes = 0;
             while let Some((line, length)) = lines
-                .visit_line(&mut spill, |line, bytes| (line, bytes.to_vec()))
+                .visit_line(&mut spill, |line, text| (line, text.to_vec()))
                 .expect("reads")
             {
                 visited.push(line);
