@@ -6,6 +6,7 @@
 mod corpus;
 mod detect_runs;
 mod measure;
+mod python_path;
 mod stages;
 mod structural;
 
@@ -58,6 +59,10 @@ struct Cli {
     /// Skip the end-to-end `detect` runs.
     #[arg(long)]
     no_detect: bool,
+    /// Skip Panther's Python path (the seed rule's original Python run by
+    /// panther_core, in a virtual environment the bench sets up with pip).
+    #[arg(long)]
+    no_python: bool,
     /// Only the floor and the fast path on the main corpus, for the seed
     /// rule, all rules, or both (quick iterations, or a profiler attached to
     /// this process).
@@ -170,6 +175,12 @@ fn run(cli: &Cli) -> Result<(), String> {
             &detect, &file, &corpus, SEED, runs,
         )?);
     }
+    let python = if cli.no_python {
+        None
+    } else {
+        python_reference(cli, &slow, &seed, runs)?
+    };
+    figures.extend(python.clone());
     print_table(
         &format!(
             "All log types: {} events, {:.1} MB (slow stages on the first {:.1} MB)",
@@ -179,6 +190,9 @@ fn run(cli: &Cli) -> Result<(), String> {
         ),
         &figures,
     );
+    if let Some(python) = &python {
+        print_against_python(python, &figures);
+    }
 
     for log_type in LOG_TYPES {
         let part = Corpus::generate(cli.slow_mb * 1_000_000, Some(log_type));
@@ -199,6 +213,55 @@ fn run(cli: &Cli) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Panther's Python path on the slow corpus (written next to the main
+/// corpus file); `None`, said on stderr, when Python cannot be set up here
+/// (no `python3`, or pip cannot reach the package index). Python and rulec
+/// disagreeing on the seed rule's matches is an error.
+fn python_reference(
+    cli: &Cli,
+    slow: &Corpus,
+    seed: &RuleSet,
+    runs: usize,
+) -> Result<Option<Figure>, String> {
+    let python = match python_path::environment(&cli.work_dir) {
+        Ok(python) => python,
+        Err(reason) => {
+            eprintln!("rulec-bench: Panther's Python path skipped: {reason}");
+            return Ok(None);
+        }
+    };
+    std::fs::create_dir_all(&cli.work_dir).map_err(|e| e.to_string())?;
+    let file = cli.work_dir.join("python-corpus.ndjson");
+    slow.write(&file)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let detector = rulec::Detector::new(seed.rules.iter().copied());
+    let figure = python_path::panther_python(&python, &file, slow, &detector, runs.min(2))?;
+    let _ = std::fs::remove_file(&file);
+    Ok(Some(figure))
+}
+
+/// How many times Panther's Python path's MB/s the seed rule's fast path
+/// runs, in process and through `detect`.
+fn print_against_python(python: &Figure, figures: &[Figure]) {
+    println!(
+        "\nPanther's Python path (the seed rule's own Python, panther_core's Rule.run): {:.1} MB/s, agreeing with rulec on each match (line, title, dedup string) and each raise ({} matches).",
+        python.mb_per_s(),
+        python.checksum
+    );
+    for stage in [
+        "fast path (in process), seed rule",
+        "detect --emit matches, seed rule, 1 thread",
+    ] {
+        if let Some(figure) = figures.iter().find(|figure| figure.stage == stage) {
+            println!(
+                "- {stage}: {:.0}× its MB/s ({:.0}× as shares of each one's floor)",
+                figure.mb_per_s() / python.mb_per_s().max(1e-9),
+                figure.floor_ratio() / python.floor_ratio().max(1e-12)
+            );
+        }
+    }
 }
 
 fn main() -> ExitCode {
