@@ -225,6 +225,7 @@ fn python_reference(
     seed: &RuleSet,
     runs: usize,
 ) -> Result<Option<Figure>, String> {
+    std::fs::create_dir_all(&cli.work_dir).map_err(|e| e.to_string())?;
     let python = match python_path::environment(&cli.work_dir) {
         Ok(python) => python,
         Err(reason) => {
@@ -232,7 +233,6 @@ fn python_reference(
             return Ok(None);
         }
     };
-    std::fs::create_dir_all(&cli.work_dir).map_err(|e| e.to_string())?;
     let file = cli.work_dir.join("python-corpus.ndjson");
     slow.write(&file)
         .map_err(|e| format!("{}: {e}", file.display()))?;
