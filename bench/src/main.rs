@@ -237,7 +237,8 @@ fn python_reference(
     slow.write(&file)
         .map_err(|e| format!("{}: {e}", file.display()))?;
     let detector = rulec::Detector::new(seed.rules.iter().copied());
-    let figure = python_path::panther_python(&python, &file, slow, &detector, runs.min(2))?;
+    let figure =
+        python_path::panther_python(&python, &cli.work_dir, &file, slow, &detector, runs.min(2))?;
     let _ = std::fs::remove_file(&file);
     Ok(Some(figure))
 }

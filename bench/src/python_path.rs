@@ -101,12 +101,16 @@ pub fn environment(work_dir: &Path) -> Result<PathBuf, String> {
     Ok(python)
 }
 
-/// One run of the seed rule's Python over `file`.
-fn run_once(python: &Path, file: &Path) -> Result<PythonRun, String> {
+/// One run of the seed rule's Python over `file`, its temporary files
+/// (panther_core writes each loaded module to one) under `work_dir`.
+fn run_once(python: &Path, file: &Path, work_dir: &Path) -> Result<PythonRun, String> {
     let dir = panther_dir();
+    let temporary = work_dir.join("panther-tmp");
+    std::fs::create_dir_all(&temporary).map_err(|e| format!("{}: {e}", temporary.display()))?;
     let output = run(
         "panther_path.py",
         Command::new(python)
+            .env("TMPDIR", &temporary)
             .arg(dir.join("panther_path.py"))
             .arg(dir.join("upstream"))
             .arg(RULE_STEM)
@@ -172,12 +176,14 @@ fn first_difference(
     })
 }
 
-/// Panther's Python path on `file` (holding `corpus`): the fastest of
-/// `runs` runs, each after a run of the floor over the same bytes. An error
-/// when it does not agree with rulec's fast path for `detector` (the seed
-/// rule alone) on the events that match or raise.
+/// Panther's Python path on `file` (holding `corpus`; its temporary files
+/// under `work_dir`): the fastest of `runs` runs, each after a run of the
+/// floor over the same bytes. An error when it does not agree with rulec's
+/// fast path for `detector` (the seed rule alone) on the events that match
+/// or raise.
 pub fn panther_python(
     python: &Path,
+    work_dir: &Path,
     file: &Path,
     corpus: &Corpus,
     detector: &Detector,
@@ -188,7 +194,7 @@ pub fn panther_python(
     let mut last = None;
     for _ in 0..runs.max(1) {
         floor = floor.min(time_floor(corpus));
-        let outcome = run_once(python, file)?;
+        let outcome = run_once(python, file, work_dir)?;
         best = best.min(Duration::from_secs_f64(outcome.seconds.max(0.0)));
         last = Some(outcome);
     }
