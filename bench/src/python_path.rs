@@ -43,8 +43,10 @@ fn panther_dir() -> PathBuf {
 /// What went wrong running `what`: its status and the end of its stderr.
 fn failure(what: &str, output: &Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
-    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    let lines: Vec<&str> = stderr.lines().collect();
+    let tail = lines
+        .get(lines.len().saturating_sub(5)..)
+        .unwrap_or_default();
     format!("{what} failed ({}): {}", output.status, tail.join(" / "))
 }
 
@@ -195,7 +197,9 @@ pub fn panther_python(
     for _ in 0..runs.max(1) {
         floor = floor.min(time_floor(corpus));
         let outcome = run_once(python, file, work_dir)?;
-        best = best.min(Duration::from_secs_f64(outcome.seconds.max(0.0)));
+        let seconds = Duration::try_from_secs_f64(outcome.seconds)
+            .map_err(|e| format!("panther_path.py timed {} s: {e}", outcome.seconds))?;
+        best = best.min(seconds);
         last = Some(outcome);
     }
     let outcome = last.ok_or("no run of panther_path.py")?;
