@@ -491,10 +491,10 @@ impl Gen<'_> {
         let text = |template: &Option<Template>, fixed: &Option<String>| match (template, fixed) {
             (Some(template), _) => {
                 let rendered = self.template(template);
-                quote! { ::core::option::Option::Some(#rendered) }
+                quote! { ::core::option::Option::Some(::std::borrow::Cow::Owned(#rendered)) }
             }
             (None, Some(text)) => {
-                quote! { ::core::option::Option::Some(::std::string::String::from(#text)) }
+                quote! { ::core::option::Option::Some(::std::borrow::Cow::Borrowed(#text)) }
             }
             (None, None) => quote! { ::core::option::Option::None },
         };
@@ -1350,8 +1350,26 @@ impl Gen<'_> {
                 }
             }
         });
-        quote! {{ let mut __text = ::std::string::String::new(); #(#pushes)* __text }}
+        let capacity = template_capacity(template);
+        quote! {{ let mut __text = ::std::string::String::with_capacity(#capacity); #(#pushes)* __text }}
     }
+}
+
+/// Bytes to reserve for a rendered template: its literal text and a guess
+/// for each substitution, so that a title is built in one allocation, not
+/// grown from empty a push at a time.
+fn template_capacity(template: &Template) -> usize {
+    /// Room reserved per substituted field: user names, namespaces and
+    /// resource names are mostly shorter.
+    const FIELD_GUESS: usize = 32;
+    template
+        .parts
+        .iter()
+        .map(|part| match part {
+            TemplatePart::Text(text) => text.len(),
+            TemplatePart::Field { .. } => FIELD_GUESS,
+        })
+        .sum()
 }
 
 /// Tokens building a JSON constant at run time.

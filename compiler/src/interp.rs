@@ -3,6 +3,7 @@
 //! It is the specification the generated code is tested against: simple,
 //! direct, and written without sharing the code generator's structure.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 
 use rulec_runtime::ops::{self, Lit as RtLit};
@@ -546,18 +547,18 @@ pub fn texts(
 ) -> Result<rulec_runtime::AlertTexts, RuleError> {
     if !rule.meta.log_types.iter().any(|t| t == log_type) {
         return Ok(rulec_runtime::AlertTexts {
-            description: rule.meta.description.clone(),
-            runbook: rule.meta.runbook.clone(),
-            reference: rule.meta.reference.clone(),
+            description: rule.meta.description.clone().map(Cow::Owned),
+            runbook: rule.meta.runbook.clone().map(Cow::Owned),
+            reference: rule.meta.reference.clone().map(Cow::Owned),
         });
     }
     let ctx = Ctx::new(rule, log_type, event);
     let text = |template: &Option<Template>,
                 fixed: &Option<String>|
-     -> Result<Option<String>, RuleError> {
+     -> Result<Option<Cow<'static, str>>, RuleError> {
         match template {
-            Some(template) => ctx.template(template).map(Some),
-            None => Ok(fixed.clone()),
+            Some(template) => ctx.template(template).map(|text| Some(Cow::Owned(text))),
+            None => Ok(fixed.clone().map(Cow::Owned)),
         }
     };
     Ok(rulec_runtime::AlertTexts {

@@ -19,6 +19,7 @@
 //! values (an event without one joins the window but adds no value). Panther
 //! estimates the count; rulec counts exactly.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::time::Duration;
@@ -54,9 +55,9 @@ pub struct Alert {
     #[serde(serialize_with = "display")]
     pub last_event_time: Timestamp,
     /// The rule's `Runbook` (its substitutions from the first event).
-    pub runbook: Option<String>,
+    pub runbook: Option<Cow<'static, str>>,
     /// The rule's `Reference` (its substitutions from the first event).
-    pub reference: Option<String>,
+    pub reference: Option<Cow<'static, str>>,
     /// The rule's `Tags`.
     pub tags: &'static [&'static str],
     /// The rule's `Reports`, as a map from framework to entries.

@@ -1,5 +1,6 @@
 //! A compiled rule as other programs see it: metadata, matcher and outputs.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
@@ -173,24 +174,26 @@ pub struct CompiledRule {
     pub tests: &'static [TestCase],
 }
 
-/// `Description`, `Runbook` and `Reference` as an alert shows them.
+/// `Description`, `Runbook` and `Reference` as an alert shows them:
+/// borrowed from the rule when written without substitutions (so a match
+/// copies none of them), built for the event when they have some.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct AlertTexts {
     /// `Description`.
-    pub description: Option<String>,
+    pub description: Option<Cow<'static, str>>,
     /// `Runbook`.
-    pub runbook: Option<String>,
+    pub runbook: Option<Cow<'static, str>>,
     /// `Reference`.
-    pub reference: Option<String>,
+    pub reference: Option<Cow<'static, str>>,
 }
 
 impl AlertTexts {
     /// The rule's texts as written.
     pub fn of(meta: &RuleMeta) -> AlertTexts {
         AlertTexts {
-            description: meta.description.map(str::to_owned),
-            runbook: meta.runbook.map(str::to_owned),
-            reference: meta.reference.map(str::to_owned),
+            description: meta.description.map(Cow::Borrowed),
+            runbook: meta.runbook.map(Cow::Borrowed),
+            reference: meta.reference.map(Cow::Borrowed),
         }
     }
 }
@@ -221,7 +224,9 @@ const TRUNCATION_MARK: &str = "... (truncated)";
 /// Cuts a title or dedup string longer than 1000 characters to 985 plus
 /// `... (truncated)`, as Panther does.
 pub fn truncate_output(text: String) -> String {
-    if text.chars().count() <= MAX_OUTPUT_LEN {
+    // A text of at most 1000 bytes has at most 1000 characters: most are
+    // decided without counting.
+    if text.len() <= MAX_OUTPUT_LEN || text.chars().count() <= MAX_OUTPUT_LEN {
         return text;
     }
     let mut cut: String = text.chars().take(TRUNCATED_PREFIX_LEN).collect();
@@ -346,6 +351,11 @@ mod tests {
         assert_eq!(cut.chars().count(), 985 + TRUNCATION_MARK.len());
         assert!(cut.ends_with("... (truncated)"));
         assert_eq!(truncate_output("y".repeat(1000)).len(), 1000);
+        // Characters are counted, not bytes: 1000 two-byte characters stay.
+        let wide = "é".repeat(1000);
+        assert_eq!(truncate_output(wide.clone()), wide);
+        let cut = truncate_output("é".repeat(1001));
+        assert_eq!(cut.chars().count(), 985 + TRUNCATION_MARK.len());
     }
 
     #[test]
