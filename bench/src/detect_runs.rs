@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use crate::corpus::Corpus;
 use crate::measure::{time_floor, Figure};
 
-/// `detect` next to this binary (both built by `cargo build --release`).
+/// `detect` next to this binary (both built by `cargo xtask bench`, with the
+/// same profile).
 pub fn default_binary() -> PathBuf {
     std::env::current_exe()
         .ok()

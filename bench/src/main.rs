@@ -50,7 +50,8 @@ struct Cli {
     /// Runs per stage (the fastest is kept).
     #[arg(long, default_value_t = 3)]
     runs: usize,
-    /// The `detect` binary for the end-to-end runs (built in release mode).
+    /// The `detect` binary for the end-to-end runs (default: the one next to
+    /// this binary, built with the same profile).
     #[arg(long)]
     detect: Option<PathBuf>,
     /// Where to write the corpus file for `detect`.

@@ -18,6 +18,11 @@ pub struct BenchArgs {
     /// Only the compile-time measurement.
     #[arg(long)]
     compile_time_only: bool,
+    /// The cargo profile `rulec-bench` and `detect` are built with: `dist`
+    /// (fat LTO, what production runs) or `release` (what `cargo run
+    /// --release` builds in a fraction of the time).
+    #[arg(long, default_value = "dist", value_parser = ["dist", "release"])]
+    profile: String,
     /// Arguments passed to `rulec-bench` (`--mb`, `--slow-mb`, `--runs`, `--no-detect`).
     #[arg(last = true)]
     bench_args: Vec<String>,
@@ -50,7 +55,8 @@ fn run_inner(args: &BenchArgs) -> Result<(), String> {
     if !args.compile_time_only {
         status(cargo().current_dir(&root).args([
             "build",
-            "--release",
+            "--profile",
+            &args.profile,
             "-p",
             "rulec-bench",
             "-p",
@@ -60,12 +66,12 @@ fn run_inner(args: &BenchArgs) -> Result<(), String> {
             "--bin",
             "rulec-bench",
         ]))?;
-        let release = target_dir(&root).join("release");
+        let built = target_dir(&root).join(&args.profile);
         status(
-            Command::new(release.join("rulec-bench"))
+            Command::new(built.join("rulec-bench"))
                 .current_dir(&root)
                 .arg("--detect")
-                .arg(release.join("detect"))
+                .arg(built.join("detect"))
                 .args(&args.bench_args),
         )?;
     }
