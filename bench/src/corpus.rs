@@ -16,10 +16,11 @@ pub struct Corpus {
 
 impl Corpus {
     /// Generates at least `bytes` of events with the sample generator
-    /// (deterministic: seed 7), keeping those of `log_type` when given.
-    pub fn generate(bytes: usize, log_type: Option<&str>) -> Corpus {
+    /// (deterministic: the same `seed` gives the same events), keeping those
+    /// of `log_type` when given.
+    pub fn generate(bytes: usize, log_type: Option<&str>, seed: u64) -> Corpus {
         let config = Config {
-            seed: 7,
+            seed,
             events: usize::MAX,
             ..Config::default()
         };

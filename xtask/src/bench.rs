@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use crate::workspace::{self, cargo, target_dir};
+use crate::workspace::{self, cargo, status, target_dir};
 
 /// `cargo xtask bench` arguments.
 #[derive(clap::Args)]
@@ -18,25 +18,15 @@ pub struct BenchArgs {
     /// Only the compile-time measurement.
     #[arg(long)]
     compile_time_only: bool,
-    /// The cargo profile `rulec-bench` and `detect` are built with: `dist`
-    /// (fat LTO, what production runs) or `release` (what `cargo run
-    /// --release` builds in a fraction of the time).
-    #[arg(long, default_value = "dist", value_parser = ["dist", "release"])]
+    /// The build `rulec-bench` and `detect` are measured in: the cargo
+    /// profile `dist` (fat LTO), `release` (what `cargo run --release`
+    /// builds in a fraction of the time), or `pgo` (the `dist` profile with
+    /// profile-guided optimisation, built by `cargo xtask pgo` first).
+    #[arg(long, default_value = "dist", value_parser = ["dist", "release", "pgo"])]
     profile: String,
     /// Arguments passed to `rulec-bench` (`--mb`, `--slow-mb`, `--runs`, `--no-detect`).
     #[arg(last = true)]
     bench_args: Vec<String>,
-}
-
-fn status(command: &mut Command) -> Result<(), String> {
-    let status = command
-        .status()
-        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{command:?} failed: {status}"))
-    }
 }
 
 /// Runs the command.
@@ -53,20 +43,24 @@ pub fn run(args: &BenchArgs) -> ExitCode {
 fn run_inner(args: &BenchArgs) -> Result<(), String> {
     let root = workspace::root();
     if !args.compile_time_only {
-        status(cargo().current_dir(&root).args([
-            "build",
-            "--profile",
-            &args.profile,
-            "-p",
-            "rulec-bench",
-            "-p",
-            "rulec",
-            "--bin",
-            "detect",
-            "--bin",
-            "rulec-bench",
-        ]))?;
-        let built = target_dir(&root).join(&args.profile);
+        let built = if args.profile == "pgo" {
+            crate::pgo::build(&root, crate::pgo::DEFAULT_TRAIN_MB)?
+        } else {
+            status(cargo().current_dir(&root).args([
+                "build",
+                "--profile",
+                &args.profile,
+                "-p",
+                "rulec-bench",
+                "-p",
+                "rulec",
+                "--bin",
+                "detect",
+                "--bin",
+                "rulec-bench",
+            ]))?;
+            target_dir(&root).join(&args.profile)
+        };
         status(
             Command::new(built.join("rulec-bench"))
                 .current_dir(&root)

@@ -13,12 +13,15 @@
 //!   (and the rules crate's build time for synthetic rule sets).
 //! - `cargo xtask fuzz [TARGET]... --seconds N [--cmin]`: the cargo-fuzz
 //!   targets of `fuzz/`, each for N seconds (cargo-fuzz installed if missing).
+//! - `cargo xtask pgo`: `detect` and `rulec-bench` built with profile-guided
+//!   optimisation, in `target/pgo/optimized/dist/`.
 
 mod bench;
 mod catalog;
 mod check;
 mod expand;
 mod fuzz;
+mod pgo;
 mod regen;
 mod report;
 mod runner;
@@ -69,6 +72,9 @@ enum Command {
     /// Run the cargo-fuzz targets of fuzz/ (nightly; installs cargo-fuzz if
     /// missing), each for --seconds, and print libFuzzer's figures.
     Fuzz(fuzz::FuzzArgs),
+    /// Build `detect` and `rulec-bench` with profile-guided optimisation
+    /// (trained on generated events; installs rustup's llvm-tools if missing).
+    Pgo(pgo::PgoArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,5 +87,6 @@ fn main() -> ExitCode {
         Command::Catalog(args) => catalog::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Fuzz(args) => fuzz::run(&args),
+        Command::Pgo(args) => pgo::run(&args),
     }
 }
