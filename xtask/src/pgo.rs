@@ -161,6 +161,13 @@ fn profdata_path() -> Result<PathBuf, String> {
             .args(args)
             .output()
             .map_err(|e| format!("cannot run rustc: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "`rustc {}` failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
         String::from_utf8(out.stdout).map_err(|e| format!("rustc's output: {e}"))
     };
     let sysroot = output(&["--print", "sysroot"])?;
