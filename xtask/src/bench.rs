@@ -29,6 +29,19 @@ pub struct BenchArgs {
     bench_args: Vec<String>,
 }
 
+/// The `cargo build` arguments naming what the bench runs: `rulec-bench`,
+/// and `detect` for its end-to-end stages.
+pub const BINARIES: [&str; 8] = [
+    "-p",
+    "rulec-bench",
+    "-p",
+    "rulec",
+    "--bin",
+    "detect",
+    "--bin",
+    "rulec-bench",
+];
+
 /// Runs the command.
 pub fn run(args: &BenchArgs) -> ExitCode {
     match run_inner(args) {
@@ -46,19 +59,12 @@ fn run_inner(args: &BenchArgs) -> Result<(), String> {
         let built = if args.profile == "pgo" {
             crate::pgo::build(&root, crate::pgo::DEFAULT_TRAIN_MB)?
         } else {
-            status(cargo().current_dir(&root).args([
-                "build",
-                "--profile",
-                &args.profile,
-                "-p",
-                "rulec-bench",
-                "-p",
-                "rulec",
-                "--bin",
-                "detect",
-                "--bin",
-                "rulec-bench",
-            ]))?;
+            status(
+                cargo()
+                    .current_dir(&root)
+                    .args(["build", "--profile", &args.profile])
+                    .args(BINARIES),
+            )?;
             target_dir(&root).join(&args.profile)
         };
         status(

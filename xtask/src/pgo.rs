@@ -119,16 +119,7 @@ fn build_dist(root: &Path, target_dir: &Path, flag: &OsString) -> Result<(), Str
             .current_dir(root)
             .args(["build", "--profile", "dist", "--target-dir"])
             .arg(target_dir)
-            .args([
-                "-p",
-                "rulec-bench",
-                "-p",
-                "rulec",
-                "--bin",
-                "detect",
-                "--bin",
-                "rulec-bench",
-            ])
+            .args(crate::bench::BINARIES)
             .env("RUSTFLAGS", rustflags),
     )
 }
